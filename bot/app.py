@@ -1,0 +1,149 @@
+"""Wiring: content, database, clock, engine host, dispatcher and python-telegram-bot."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+
+from bot.clock import Clock
+from bot.content.bundle import load_content
+from bot.deps import Deps, Settings
+from bot.dispatch import Dispatcher
+from bot.flowhost import FlowHost
+from bot.inbound import InboundService
+from bot.planner import plan_all_checkins
+from bot.telegram.convert import to_inbound
+from bot.telegram.sender import TelegramSender
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+PARTICIPANT_MENU = ("help", "coach", "language", "pause", "stop")
+PLAN_EVERY = 6 * 3600  # seconds; planning is idempotent, this only catches up
+
+
+@dataclass
+class Options:
+    token: str
+    db_path: Path
+    content_dir: Path
+    api_url: str | None = None  # python-telegram-bot base_url form, e.g. http://127.0.0.1:8081/bot
+    poll_timeout: int = 10
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+
+
+def quiet_libraries() -> None:
+    """httpx logs request URLs, which contain the bot token, at INFO."""
+    for name in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+class CoachbotApp:
+    """One running bot. `start()` returns once it is polling (or listening)."""
+
+    def __init__(self, options: Options, clock: Clock, settings: Settings | None = None) -> None:
+        self.options = options
+        self.clock = clock
+        self.settings = settings or Settings()
+        self.deps: Deps | None = None
+        self.application: Application | None = None
+        self.dispatcher: Dispatcher | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        quiet_libraries()
+        content = load_content(self.options.content_dir)
+        db = await Database.open(self.options.db_path)
+        builder = (Application.builder().token(self.options.token)
+                   .rate_limiter(AIORateLimiter(max_retries=0)).concurrent_updates(False))
+        if self.options.api_url:
+            api = self.options.api_url.rstrip("/")
+            builder = builder.base_url(api).base_file_url(api.removesuffix("/bot") + "/file/bot")
+        application = builder.build()
+        self.application = application
+        await application.initialize()
+        self.settings.bot_username = application.bot.username
+        self.deps = Deps(db=db, clock=self.clock, content=content, settings=self.settings)
+        host = FlowHost(self.deps)
+        self.service = InboundService(self.deps, host)
+        self.dispatcher = Dispatcher(self.deps, TelegramSender(application.bot), host)
+        application.add_handler(TypeHandler(Update, self._on_update))
+        application.add_error_handler(self._on_error)
+        async with db.transaction() as conn:
+            await plan_all_checkins(conn, self.deps)
+        await self._set_commands()
+        await application.start()
+        if application.job_queue is not None:
+            application.job_queue.run_repeating(self._plan, interval=PLAN_EVERY, first=PLAN_EVERY)
+        self._task = asyncio.create_task(self.dispatcher.run())
+        assert application.updater is not None
+        if self.options.webhook_url:
+            await application.updater.start_webhook(
+                listen=self.options.webhook_listen, port=self.options.webhook_port,
+                url_path="telegram", webhook_url=self.options.webhook_url,
+                secret_token=self.options.webhook_secret, allowed_updates=Update.ALL_TYPES)
+        else:
+            await application.updater.start_polling(
+                poll_interval=0, timeout=self.options.poll_timeout,
+                allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+
+    async def stop(self) -> None:
+        if self.application is not None:
+            if self.application.updater and self.application.updater.running:
+                await self.application.updater.stop()
+            if self.application.running:
+                await self.application.stop()
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+        if self._task is not None:
+            await self._task
+        if self.application is not None:
+            await self.application.shutdown()
+        if self.deps is not None:
+            await self.deps.db.close()
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        event = to_inbound(update)
+        if event is None:
+            log.info("ignored update %s of a kind the bot does not act on", update.update_id)
+            return
+        outcome = await self.service.handle(event)
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer(outcome.callback_text)
+            except TelegramError as err:
+                log.info("could not answer callback query: %s", type(err).__name__)
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # Never log the update itself: it holds names and texts.
+        log.error("error while handling an update: %r", type(context.error).__name__,
+                  exc_info=context.error)
+
+    async def _plan(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.deps is not None
+        async with self.deps.db.transaction() as conn:
+            await plan_all_checkins(conn, self.deps)
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
+
+    async def _set_commands(self) -> None:
+        assert self.deps is not None and self.application is not None
+        catalogs = self.deps.content.catalogs
+        for code in [*catalogs.codes, None]:
+            commands = [BotCommand(c, catalogs.render(f"cmd.{c}", code)[:256])
+                        for c in PARTICIPANT_MENU]
+            try:
+                await self.application.bot.set_my_commands(commands, language_code=code)
+            except TelegramError as err:
+                log.warning("setMyCommands failed for %s: %s", code, type(err).__name__)

@@ -1,0 +1,127 @@
+"""All content in one object: flows, catalogs, schedules, places; and `coachbot check`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.content.catalog import FALLBACK, Catalogs, load_catalogs
+from bot.content.flows import FlowSet, load_flows
+from bot.content.problems import ContentError, Problem, line_of, read_yaml
+from bot.content.schedules import Place, Schedules, load_places, load_schedules
+from bot.engine.model import Flow
+
+# Keys the host itself uses (outside flow files); every catalog must have them.
+HOST_KEYS = frozenset({
+    "appointment.new", "appointment.moved", "appointment.cancelled",
+    "help.participant", "help.coach", "help.coordinator", "help.unknown",
+    "start.invalid_token", "start.welcome_back", "start.coach_welcome",
+    "start.coordinator_welcome",
+    "invalid.choice", "invalid.yes_no", "invalid.scale", "invalid.number", "invalid.text",
+    "invalid.gave_up", "stale.answered", "not_allowed", "unknown_command", "relay.ack",
+    "stopped.notice",
+    "coach.participant_declined", "coach.participant_unreachable", "coach.relay_header",
+    "coach.invite_link", "coach.no_participants", "coach.no_appointments",
+    "coach.appointment_created", "coach.appointment_moved", "coach.appointment_cancelled",
+    "coach.checkin_none",
+    "cmd.help", "cmd.language", "cmd.pause", "cmd.stop", "cmd.coach",
+})
+# Flows the host starts by name.
+HOST_FLOWS = frozenset({
+    "onboarding", "checkin", "language", "pause", "stop", "contact_coach",
+    "new_participant", "new_appointment", "change_appointment",
+})
+
+
+@dataclass
+class Content:
+    flows: dict[str, Flow]
+    catalogs: Catalogs
+    schedules: Schedules
+    places: list[Place]
+    tz: ZoneInfo
+    directory: Path
+
+    def place(self, place_id: str) -> Place | None:
+        return next((p for p in self.places if p.id == place_id), None)
+
+
+def shipped_content_dir() -> Path:
+    """Where the default flows/ and messages/ live (repo checkout or installed wheel)."""
+    here = Path(__file__).resolve().parent.parent
+    packaged = here / "_content"
+    return packaged if (packaged / "flows").is_dir() else here.parent
+
+
+def check_content(directory: Path) -> tuple[Content | None, list[Problem]]:
+    """Load and cross-check everything; the content is None when anything is wrong."""
+    problems: list[Problem] = []
+    flows_dir, messages_dir = directory / "flows", directory / "messages"
+    for folder in (flows_dir, messages_dir):
+        if not folder.is_dir():
+            problems.append(Problem(str(folder), 0, "folder is missing"))
+    if problems:
+        return None, problems
+    flowset = load_flows(flows_dir, problems)
+    catalogs = load_catalogs(messages_dir, problems)
+    schedules = load_schedules(flows_dir, problems)
+    places = load_places(flows_dir, problems)
+    _check_keys(flowset, catalogs, problems)
+    for name in sorted(HOST_FLOWS - set(flowset.flows)):
+        problems.append(Problem(str(flows_dir), 0, f"flow {name!r} is missing (the bot uses it)"))
+    tz = ZoneInfo("Europe/Amsterdam")
+    if schedules is not None:
+        _check_schedules(flows_dir / "schedules.yaml", schedules, flowset, problems)
+        try:
+            tz = ZoneInfo(schedules.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(Problem(str(flows_dir / "schedules.yaml"), 1,
+                                    f"unknown timezone {schedules.timezone!r}"))
+    if FALLBACK not in catalogs:
+        problems.append(Problem(str(messages_dir), 0, "messages/nl.yaml (the fallback) is missing"))
+    if problems or schedules is None:
+        return None, sorted(set(problems))
+    content = Content(flowset.flows, Catalogs(catalogs), schedules, places, tz, directory)
+    return content, []
+
+
+def load_content(directory: Path) -> Content:
+    content, problems = check_content(directory)
+    if content is None:
+        raise ContentError(problems)
+    return content
+
+
+def _check_keys(flowset: FlowSet, catalogs: dict, problems: list[Problem]) -> None:
+    used = dict(flowset.keys)
+    for key in HOST_KEYS:
+        used.setdefault(key, ("(bot)", 0))
+    for code, catalog in sorted(catalogs.items()):
+        for key, (where, line) in sorted(used.items()):
+            if key not in catalog.messages and key not in _broken(catalog):
+                problems.append(Problem(catalog.path, 1, f"missing message {key!r} "
+                                        f"(used at {where}:{line})"))
+
+
+def _broken(catalog) -> set[str]:
+    # keys present but with a template error were already reported
+    return set(catalog.lines) - set(catalog.messages)
+
+
+def _check_schedules(path: Path, schedules: Schedules, flowset: FlowSet,
+                     problems: list[Problem]) -> None:
+    data = read_yaml(path, [])
+    names = [("weekly_checkin", schedules.weekly_checkin.flow)]
+    names += [("appointment_reminders", r.flow) for r in schedules.appointment_reminders]
+    for where, flow in names:
+        if flow not in flowset.flows:
+            problems.append(Problem(str(path), line_of(data, where),
+                                    f"{where}: unknown flow {flow!r}"))
+    onboarding = flowset.flows.get("onboarding")
+    if onboarding and "checkin_time" in onboarding.steps:
+        offered = {o.value for o in onboarding.steps["checkin_time"].options}
+        missing = offered - set(schedules.weekly_checkin.times)
+        for value in sorted(missing):
+            problems.append(Problem(str(path), line_of(data, "weekly_checkin", "times"),
+                                    f"weekly_checkin.times has no time for option {value!r}"))

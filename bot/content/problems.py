@@ -1,0 +1,61 @@
+"""Content problems, reported as `path:line: problem`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class ContentError(Exception):
+    """Content could not be loaded; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def read_yaml(path: Path, problems: list[Problem]) -> Any:
+    """Parse a YAML file keeping line numbers; a syntax error becomes a Problem."""
+    yaml = YAML(typ="rt")
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.load(fh)
+    except MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark else 1
+        problems.append(Problem(str(path), line, f"YAML syntax error: {err.problem}"))
+    except (OSError, UnicodeDecodeError) as err:
+        problems.append(Problem(str(path), 1, f"cannot read file: {err}"))
+    return None
+
+
+def line_of(node: Any, *keys: str | int) -> int:
+    """1-based line of the deepest key in `keys` that exists in the parsed YAML."""
+    line = (node.lc.line + 1) if hasattr(node, "lc") else 1
+    for key in keys:
+        try:
+            if isinstance(node, dict) and key in node:
+                line = node.lc.key(key)[0] + 1
+                node = node[key]
+            elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+                line = node.lc.item(key)[0] + 1
+                node = node[key]
+            else:
+                break
+        except (AttributeError, KeyError, TypeError):
+            break
+    return line

@@ -1,0 +1,34 @@
+"""What the host needs from the outside world, injected in one place."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.content.bundle import Content
+from storage.db import Database
+
+
+def random_token() -> str:
+    """An invite token: 128 bits, URL-safe, fits Telegram's 64-character start payload."""
+    return secrets.token_urlsafe(16)
+
+
+@dataclass
+class Settings:
+    bot_username: str = "coachbot"
+    invite_ttl: timedelta = timedelta(days=14)
+    max_send_attempts: int = 8
+    poll_interval: float = 1.0  # seconds between dispatcher ticks when nothing wakes it
+
+
+@dataclass
+class Deps:
+    db: Database
+    clock: Clock
+    content: Content
+    settings: Settings = field(default_factory=Settings)
+    new_token: Callable[[], str] = random_token

@@ -1,0 +1,312 @@
+"""The dispatcher: fires due timers and sends due outbox rows, after commit.
+
+At-least-once: a row is marked `sending` (committed) before the HTTP call; a row
+found `sending` after a crash is sent again, so at most the message in flight at the
+crash can arrive twice. Telegram's limits are kept here: a per-chat bucket (bursts of
+3, then 1 per second), a global budget of 30 per second, and `retry_after` on 429.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import timedelta
+from typing import Any, Protocol
+
+from bot import outbox, planner
+from bot.clock import from_db, to_db
+from bot.deps import Deps
+from bot.errors import Rejected, RetryLater, SendError, Transient, Unreachable
+from bot.events import log_event
+from bot.flowhost import FlowHost
+from bot.people import SILENCED, Role, Status, by_id, update
+from bot.timing import fit_window
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4096  # telegram.constants.MessageLimit.MAX_TEXT_LENGTH
+BATCH = 100
+
+
+class Sender(Protocol):
+    """The Telegram seam: each call returns the sent message id or raises SendError."""
+
+    async def send_text(self, chat_id: int, text: str,
+                        buttons: list[list[tuple[str, str]]] | None) -> int: ...
+
+    async def copy(self, chat_id: int, from_chat_id: int, message_id: int) -> int: ...
+
+    async def edit_buttons(self, chat_id: int, message_id: int,
+                           buttons: list[list[tuple[str, str]]]) -> int: ...
+
+
+class Bucket:
+    """A token bucket on the event loop's monotonic clock (real pacing, not sandbox time)."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.stamp = burst, 0.0
+
+    def take(self, now: float) -> bool:
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split a long text at line breaks (or hard) into parts Telegram accepts."""
+    parts: list[str] = []
+    while len(text.encode("utf-16-le")) // 2 > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > 0 else limit
+        while len(text[:cut].encode("utf-16-le")) // 2 > limit:
+            cut -= 1
+        parts.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    parts.append(text)
+    return parts
+
+
+class Dispatcher:
+    def __init__(self, deps: Deps, sender: Sender, host: FlowHost | None = None,
+                 per_chat_rate: float = 1.0, per_chat_burst: float = 3.0,
+                 global_rate: float = 30.0) -> None:
+        self.deps = deps
+        self.sender = sender
+        self.host = host or FlowHost(deps)
+        self._chat: dict[int, Bucket] = {}
+        self._global = Bucket(global_rate, global_rate)
+        self._per_chat = (per_chat_rate, per_chat_burst)
+        self._paused_until = 0.0
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._stopped = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def recover(self) -> int:
+        """Rows left `sending` by a crash count as an attempt and go out again."""
+        async with self.deps.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE outbox SET status = 'pending' WHERE status = 'sending'")
+            return cur.rowcount
+
+    async def run(self) -> None:
+        """Tick until stopped; sleep until woken or the poll interval passes."""
+        await self.recover()
+        while not self._stopped:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("dispatcher tick failed; trying again")
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.deps.settings.poll_interval)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
+
+    async def tick(self) -> int:
+        """Fire due timers, then send what is due; returns how many rows were handled."""
+        async with self._lock:
+            handled = await self._fire_timers()
+            while True:
+                sent, blocked = await self._send_batch()
+                handled += sent
+                if sent == 0 or blocked:
+                    break
+            return handled
+
+    # --- timers ---------------------------------------------------------------
+
+    async def _fire_timers(self) -> int:
+        now = self.deps.clock.now()
+        rows = await self.deps.db.fetchall(
+            "SELECT * FROM timers WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id"
+            " LIMIT ?", (to_db(now), BATCH))
+        for row in rows:
+            try:
+                async with self.deps.db.transaction() as conn:
+                    await self._fire(conn, row)
+            except Exception:
+                log.exception("timer %s failed; it is dropped", row["id"])
+                async with self.deps.db.transaction() as conn:
+                    await conn.execute("UPDATE timers SET status = 'cancelled' WHERE id = ?",
+                                       (row["id"],))
+                    await log_event(conn, now, "timer_failed", row["person_id"], ref=row["ref"])
+        return len(rows)
+
+    async def _fire(self, conn: Any, row: Any) -> None:
+        now = self.deps.clock.now()
+        cur = await conn.execute("UPDATE timers SET status = 'done' WHERE id = ? AND "
+                                 "status = 'pending'", (row["id"],))
+        if cur.rowcount != 1:
+            return
+        person = await by_id(conn, row["person_id"])
+        if person is None:
+            return
+        payload = json.loads(row["payload"])
+        expires = from_db(row["expires_at"]) if row["expires_at"] else None
+        if row["kind"] == "timeout":
+            await self.host.timeout(conn, person, payload["run_id"], payload["seq"])
+        elif row["kind"] == "resume":
+            if person.status == Status.PAUSED:
+                await self.host.actions.resume(conn, person)
+        elif expires is not None and expires <= now:
+            await conn.execute("UPDATE timers SET status = 'expired' WHERE id = ?", (row["id"],))
+            await log_event(conn, now, "flow_expired", person.id, person.coach_id,
+                            flow_id=payload["flow"], ref=row["ref"])
+        elif person.status != Status.ACTIVE:
+            await conn.execute("UPDATE timers SET status = 'skipped' WHERE id = ?", (row["id"],))
+        else:
+            await self.host.start(conn, person, payload["flow"], payload.get("vars"),
+                                  scheduled=True, expires=expires)
+        if (row["ref"] or "").startswith("checkin:"):
+            fresh = await by_id(conn, person.id)
+            if fresh is not None:
+                await planner.plan_checkin(conn, self.deps, fresh)
+
+    # --- sending --------------------------------------------------------------
+
+    async def _send_batch(self) -> tuple[int, bool]:
+        now = self.deps.clock.now()
+        rows = await self.deps.db.fetchall(
+            "SELECT * FROM outbox WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id"
+            " LIMIT ?", (to_db(now), BATCH))
+        handled, blocked = 0, False
+        busy_chats: set[int] = set()
+        for row in rows:
+            loop_now = asyncio.get_running_loop().time()
+            if loop_now < self._paused_until:
+                return handled, True
+            if row["chat_id"] in busy_chats:
+                continue  # keep each chat's order: nothing overtakes a waiting message
+            if not await self._still_due(row):
+                handled += 1
+                continue
+            bucket = self._chat.setdefault(row["chat_id"], Bucket(*self._per_chat))
+            if not bucket.take(loop_now):
+                busy_chats.add(row["chat_id"])
+                blocked = True
+                continue
+            while not self._global.take(asyncio.get_running_loop().time()):
+                await asyncio.sleep(1 / self._global.rate)
+            await self._send(row)
+            handled += 1
+        if blocked and handled == 0:
+            await asyncio.sleep(0.2)  # a chat is pacing; wait a moment before the next look
+        return handled, blocked and handled == 0
+
+    async def _still_due(self, row: Any) -> bool:
+        """Expiry, silence and quiet hours, checked at the moment of sending."""
+        now = self.deps.clock.now()
+        expires = from_db(row["expires_at"]) if row["expires_at"] else None
+        async with self.deps.db.transaction() as conn:
+            if expires is not None and expires <= now:
+                await self._finish(conn, row, "expired")
+                await log_event(conn, now, "message_expired", row["person_id"])
+                return False
+            if not row["unsolicited"]:
+                return True
+            person = await by_id(conn, row["person_id"])
+            if person is not None and person.status in SILENCED:
+                await self._finish(conn, row, "cancelled")
+                return False
+            quiet = self.deps.content.schedules.quiet_hours
+            fitted = fit_window(now, quiet.start, quiet.end, self.deps.content.tz)
+            if fitted != now:
+                if expires is not None and fitted >= expires:
+                    await self._finish(conn, row, "expired")
+                    await log_event(conn, now, "message_expired", row["person_id"],
+                                    value="quiet_hours")
+                else:
+                    await conn.execute("UPDATE outbox SET due_at = ? WHERE id = ?",
+                                       (to_db(fitted), row["id"]))
+                return False
+        return True
+
+    async def _finish(self, conn: Any, row: Any, status: str) -> None:
+        await conn.execute("UPDATE outbox SET status = ?, payload = '{}' WHERE id = ?",
+                           (status, row["id"]))
+
+    async def _send(self, row: Any) -> None:
+        async with self.deps.db.transaction() as conn:
+            await conn.execute("UPDATE outbox SET status = 'sending', attempts = attempts + 1"
+                               " WHERE id = ?", (row["id"],))
+        payload = json.loads(row["payload"])
+        try:
+            message_id = await self._perform(row, payload)
+        except SendError as err:
+            await self._failed(row, err)
+            return
+        now = self.deps.clock.now()
+        async with self.deps.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, telegram_message_id = ?,"
+                " payload = '{}', last_error = NULL WHERE id = ?",
+                (to_db(now), message_id, row["id"]))
+            if row["run_id"] is not None and row["seq"] is not None:
+                await conn.execute("UPDATE runs SET question_message_id = ? WHERE id = ?",
+                                   (message_id, row["run_id"]))
+            if row["kind"] == "message":
+                await log_event(conn, now, "message_sent", row["person_id"],
+                                value="unsolicited" if row["unsolicited"] else "reply",
+                                ref=f"run:{row['run_id']}" if row["run_id"] else None)
+
+    async def _perform(self, row: Any, payload: dict[str, Any]) -> int:
+        chat_id = row["chat_id"]
+        if row["kind"] == "copy":
+            return await self.sender.copy(chat_id, payload["from_chat_id"], payload["message_id"])
+        if row["kind"] == "edit":
+            return await self.sender.edit_buttons(chat_id, payload["message_id"],
+                                                  payload["buttons"])
+        parts = split_text(payload["text"])
+        message_id = 0
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            message_id = await self.sender.send_text(
+                chat_id, part, payload.get("buttons") if last else None)
+        return message_id
+
+    async def _failed(self, row: Any, err: SendError) -> None:
+        now = self.deps.clock.now()
+        name = type(err).__name__
+        async with self.deps.db.transaction() as conn:
+            if isinstance(err, RetryLater):
+                self._paused_until = asyncio.get_running_loop().time() + err.retry_after
+                await conn.execute(
+                    "UPDATE outbox SET status = 'pending', due_at = ?, last_error = ? WHERE id = ?",
+                    (to_db(now + timedelta(seconds=err.retry_after)), name, row["id"]))
+                return
+            attempts = row["attempts"] + 1
+            if isinstance(err, Transient) and attempts < self.deps.settings.max_send_attempts:
+                backoff = min(2 ** attempts, 300)  # capped exponential backoff, in seconds
+                await conn.execute(
+                    "UPDATE outbox SET status = 'pending', due_at = ?, last_error = ? WHERE id = ?",
+                    (to_db(now + timedelta(seconds=backoff)), name, row["id"]))
+                return
+            await conn.execute("UPDATE outbox SET status = 'failed', payload = '{}',"
+                               " last_error = ? WHERE id = ?", (name, row["id"]))
+            await log_event(conn, now, "message_failed", row["person_id"], value=name)
+            if isinstance(err, Unreachable):
+                await self._unreachable(conn, row["person_id"])
+            elif isinstance(err, Rejected):
+                log.error("outbox row %s rejected by Telegram: %s", row["id"], err)
+
+    async def _unreachable(self, conn: Any, person_id: int | None) -> None:
+        person = await by_id(conn, person_id)
+        if person is None or person.status == Status.UNREACHABLE:
+            return
+        await update(conn, person.id, status=Status.UNREACHABLE.value)
+        await outbox.cancel_unsolicited(conn, person.id)
+        await log_event(conn, self.deps.clock.now(), "unreachable", person.id, person.coach_id)
+        if person.role == Role.PARTICIPANT:
+            await self.host.actions.notify_coach(conn, person, "coach.participant_unreachable")

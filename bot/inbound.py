@@ -1,0 +1,220 @@
+"""One inbound Telegram update → one transaction: route, run flows, queue replies.
+
+Callers hand in an `Inbound` (plain data, no telegram types) so this module has no
+Telegram import; the adapter converts Updates.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot import outbox
+from bot.clock import to_db
+from bot.deps import Deps
+from bot.events import log_event
+from bot.flowhost import STALE, FlowHost
+from bot.invites import redeem
+from bot.people import Person, Role, Status, by_telegram, update
+
+log = logging.getLogger(__name__)
+
+PARTICIPANT_COMMANDS = {"language": "language", "pause": "pause", "stop": "stop",
+                        "coach": "contact_coach"}
+COACH_COMMANDS = {"language": "language", "newparticipant": "new_participant",
+                  "appointment": "new_appointment", "appointments": "change_appointment"}
+COORDINATOR_COMMANDS = {"language": "language"}
+
+
+@dataclass(frozen=True)
+class Inbound:
+    update_id: int
+    kind: str  # text | command | callback | photo | voice | document | other
+    user_id: int
+    chat_id: int
+    chat_type: str = "private"
+    message_id: int | None = None
+    text: str | None = None
+    command: str | None = None
+    args: str | None = None
+    callback_data: str | None = None
+    language_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the adapter does right away (not durable): the callback toast, if any."""
+
+    callback_text: str | None = None
+    handled: bool = True
+
+
+class InboundService:
+    def __init__(self, deps: Deps, host: FlowHost | None = None) -> None:
+        self.deps = deps
+        self.host = host or FlowHost(deps)
+
+    async def handle(self, event: Inbound) -> Outcome:
+        if event.chat_type != "private":
+            return Outcome(handled=False)  # never answer in groups or channels
+        async with self.deps.db.transaction() as conn:
+            cur = await conn.execute("INSERT OR IGNORE INTO inbound (update_id, received_at)"
+                                     " VALUES (?, ?)",
+                                     (event.update_id, to_db(self.deps.clock.now())))
+            if cur.rowcount == 0:
+                return Outcome(handled=False)  # seen before: Telegram delivered it twice
+            person = await by_telegram(conn, event.user_id)
+            return await self._route(conn, person, event)
+
+    async def _route(self, conn: aiosqlite.Connection, person: Person | None,
+                     event: Inbound) -> Outcome:
+        if event.kind == "command" and event.command == "start":
+            return await self._start(conn, person, event)
+        if person is None:
+            await self._reply(conn, None, event, "help.unknown")
+            return Outcome(self._text(None, "help.unknown", event))
+        if person.status == Status.DEACTIVATED:
+            await log_event(conn, self.deps.clock.now(), "refused", person.id, value="inactive")
+            await self._reply(conn, person, event, "not_allowed")
+            return Outcome(self._text(person, "not_allowed", event))
+        if event.kind == "callback":
+            return await self._callback(conn, person, event)
+        if event.kind == "command":
+            return await self._command(conn, person, event)
+        return await self._message(conn, person, event)
+
+    async def _start(self, conn: aiosqlite.Connection, person: Person | None,
+                     event: Inbound) -> Outcome:
+        token = (event.args or "").strip()
+        if token:
+            invited = await redeem(conn, self.deps, token)
+            if invited is None or invited.telegram_id is not None or (
+                    person is not None and person.id != invited.id):
+                await log_event(conn, self.deps.clock.now(), "invite_refused",
+                                person.id if person else None)
+                await self._reply(conn, person, event, "start.invalid_token")
+                return Outcome()
+            return await self._link(conn, invited, event)
+        if person is None:
+            await self._reply(conn, None, event, "help.unknown")
+            return Outcome()
+        if person.role == Role.PARTICIPANT and person.status in (
+                Status.STOPPED, Status.PAUSED, Status.UNREACHABLE):
+            await self.host.actions.resume(conn, person)
+        elif person.role == Role.PARTICIPANT and person.status == Status.DECLINED:
+            await update(conn, person.id, status=Status.INVITED.value)
+            fresh = await self._fresh(conn, person)
+            await self.host.start(conn, fresh, "onboarding")
+            return Outcome()
+        await self._reply(conn, await self._fresh(conn, person), event, "start.welcome_back")
+        return Outcome()
+
+    async def _link(self, conn: aiosqlite.Connection, invited: Person,
+                    event: Inbound) -> Outcome:
+        now = self.deps.clock.now()
+        language = invited.language or self.deps.content.catalogs.pick(event.language_code)
+        status = Status.INVITED if invited.role == Role.PARTICIPANT else Status.ACTIVE
+        await update(conn, invited.id, telegram_id=event.user_id, language=language,
+                     status=status.value)
+        await log_event(conn, now, "linked", invited.id, invited.coach_id)
+        person = await self._fresh(conn, invited)
+        if person.role == Role.PARTICIPANT:
+            await self.host.start(conn, person, "onboarding")
+        elif person.role == Role.COACH:
+            await outbox.say(conn, self.deps, person, "start.coach_welcome")
+        else:
+            await outbox.say(conn, self.deps, person, "start.coordinator_welcome")
+        return Outcome()
+
+    async def _command(self, conn: aiosqlite.Connection, person: Person,
+                       event: Inbound) -> Outcome:
+        command = event.command or ""
+        if command == "help":
+            await self._reply(conn, person, event, f"help.{person.role.value}")
+            return Outcome()
+        table = {Role.PARTICIPANT: PARTICIPANT_COMMANDS, Role.COACH: COACH_COMMANDS,
+                 Role.COORDINATOR: COORDINATOR_COMMANDS}[person.role]
+        flow_id = table.get(command)
+        if flow_id is None:
+            known = command in {*PARTICIPANT_COMMANDS, *COACH_COMMANDS}
+            key = "not_allowed" if known else "unknown_command"
+            if known:
+                await log_event(conn, self.deps.clock.now(), "refused", person.id,
+                                value=command)
+            await self._reply(conn, person, event, key)
+            return Outcome()
+        if person.role == Role.PARTICIPANT and person.status in (Status.DECLINED,):
+            await self._reply(conn, person, event, "not_allowed")
+            return Outcome()
+        empty = await self._empty_source(conn, person, flow_id)
+        if empty:
+            await self._reply(conn, person, event, empty)
+            return Outcome()
+        await self.host.start(conn, person, flow_id)
+        return Outcome()
+
+    async def _empty_source(self, conn: aiosqlite.Connection, person: Person,
+                            flow_id: str) -> str | None:
+        """A coach flow that would offer nothing to pick says so instead of starting."""
+        flow = self.deps.content.flows[flow_id]
+        sources = await self.host.sources(conn, person, flow)
+        if "participants" in flow.sources and not sources.get("participants"):
+            return "coach.no_participants"
+        if "appointments" in flow.sources and not sources.get("appointments"):
+            return "coach.no_appointments"
+        return None
+
+    async def _callback(self, conn: aiosqlite.Connection, person: Person,
+                        event: Inbound) -> Outcome:
+        parts = (event.callback_data or "").split(":")
+        stale = Outcome(self._text(person, "stale.answered", event))
+        if len(parts) != 4 or parts[0] != "a":
+            return stale
+        try:
+            run_id, seq, index = (int(p) for p in parts[1:])
+        except ValueError:
+            return stale
+        result = await self.host.press(conn, person, run_id, seq, index)
+        if result == STALE:
+            await log_event(conn, self.deps.clock.now(), "stale_press", person.id,
+                            person.coach_id, ref=f"run:{run_id}")
+            return stale
+        return Outcome()
+
+    async def _message(self, conn: aiosqlite.Connection, person: Person,
+                       event: Inbound) -> Outcome:
+        if event.kind == "text" and event.text and event.message_id is not None:
+            if await self.host.text(conn, person, event.text, event.chat_id, event.message_id):
+                return Outcome()
+        if person.role != Role.PARTICIPANT:
+            await self._reply(conn, person, event, f"help.{person.role.value}")
+            return Outcome()
+        if person.status in (Status.STOPPED, Status.DECLINED):
+            await self._reply(conn, person, event, "stopped.notice")
+            return Outcome()
+        if event.message_id is not None and event.kind in ("text", "photo", "voice", "document"):
+            await self.host.actions.relay(conn, person, event.chat_id, event.message_id,
+                                          event.kind)
+            await self._reply(conn, person, event, "relay.ack")
+            return Outcome()
+        await self._reply(conn, person, event, f"help.{person.role.value}")
+        return Outcome()
+
+    async def _reply(self, conn: aiosqlite.Connection, person: Person | None, event: Inbound,
+                     key: str) -> None:
+        context = await self.host.context(conn, person) if person else {}
+        text = self._text(person, key, event, context)
+        await outbox.message(conn, self.deps, person, event.chat_id, text)
+
+    def _text(self, person: Person | None, key: str, event: Inbound,
+              context: dict | None = None) -> str:
+        language = person.language if person and person.language else event.language_code
+        return outbox.render(self.deps, person, key, context or {"coach": "", "name": ""},
+                             language=self.deps.content.catalogs.pick(language))
+
+    async def _fresh(self, conn: aiosqlite.Connection, person: Person) -> Person:
+        from bot.people import by_id
+
+        return await by_id(conn, person.id) or person

@@ -1,0 +1,87 @@
+"""Campaigns from schedules.yaml turned into timers: reminders and weekly check-ins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from bot import timers
+from bot.clock import from_db
+from bot.deps import Deps
+from bot.people import Person, Status
+from bot.timing import WEEKDAYS, days_before, fit_window, next_weekly
+
+
+def reminder_times(deps: Deps, starts_at: datetime) -> list[tuple[str, str, datetime]]:
+    """(name, flow, due) for each reminder of an appointment, quiet hours applied."""
+    schedules = deps.content.schedules
+    tz = deps.content.tz
+    found = []
+    for reminder in schedules.appointment_reminders:
+        if reminder.days_before is not None and reminder.at is not None:
+            due = days_before(starts_at, reminder.days_before, reminder.at, tz)
+        else:
+            assert reminder.before is not None
+            due = starts_at - reminder.before
+        due = fit_window(due, schedules.quiet_hours.start, schedules.quiet_hours.end, tz)
+        found.append((reminder.name, reminder.flow, due))
+    return found
+
+
+async def schedule_reminders(conn: aiosqlite.Connection, deps: Deps, appointment_id: int,
+                             participant_id: int, starts_at: datetime, place: str,
+                             address: str | None) -> None:
+    """Timers for every reminder still in the future; each expires at the start."""
+    now = deps.clock.now()
+    vars = {"appointment_id": appointment_id, "when": starts_at.isoformat(), "place": place,
+            "address": address or ""}
+    for name, flow, due in reminder_times(deps, starts_at):
+        if due >= starts_at or due < now:  # a reminder whose moment passed would mislead
+            continue
+        await timers.add(conn, now, participant_id, "flow", {"flow": flow, "vars": vars},
+                         due, expires=starts_at,
+                         ref=f"appointment:{appointment_id}:{name}")
+
+
+async def cancel_reminders(conn: aiosqlite.Connection, participant_id: int,
+                           appointment_id: int) -> None:
+    await timers.cancel(conn, participant_id, f"appointment:{appointment_id}:")
+    # A reminder already waiting behind another question goes too.
+    await conn.execute(
+        "UPDATE runs SET status = 'cancelled' WHERE person_id = ? AND status = 'queued'"
+        " AND json_extract(state, '$.vars.appointment_id') = ?", (participant_id, appointment_id))
+
+
+async def plan_checkin(conn: aiosqlite.Connection, deps: Deps, person: Person) -> None:
+    """Make sure the next weekly check-in is planned (idempotent)."""
+    if person.status != Status.ACTIVE or person.checkin_day not in WEEKDAYS:
+        await timers.cancel(conn, person.id, "checkin:")
+        return
+    now = deps.clock.now()
+    if person.trajectory_end is not None and from_db(person.trajectory_end) <= now:
+        return  # check-ins run while the trajectory is active
+    weekly = deps.content.schedules.weekly_checkin
+    at = weekly.times.get(person.checkin_time or "")
+    if at is None:
+        return
+    due = next_weekly(now, person.checkin_day, at, deps.content.tz)
+    pending = await conn.execute_fetchall(
+        "SELECT ref FROM timers WHERE person_id = ? AND status = 'pending' AND ref LIKE 'checkin:%'",
+        (person.id,))
+    wanted = f"checkin:{due.date().isoformat()}"
+    for row in pending:
+        if row["ref"] != wanted:  # the chosen day or time changed
+            await conn.execute("UPDATE timers SET status = 'cancelled' WHERE person_id = ? AND "
+                               "ref = ? AND status = 'pending'", (person.id, row["ref"]))
+    await timers.add(conn, now, person.id, "flow", {"flow": weekly.flow, "vars": {}}, due,
+                     expires=due + weekly.answer_window, ref=wanted)
+
+
+async def plan_all_checkins(conn: aiosqlite.Connection, deps: Deps) -> int:
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM people WHERE role = 'participant' AND status = 'active'"
+        " AND checkin_day IS NOT NULL")
+    for row in rows:
+        await plan_checkin(conn, deps, Person.from_row(row))
+    return len(rows)
