@@ -112,12 +112,14 @@ def _broken(catalog) -> set[str]:
 def _check_schedules(path: Path, schedules: Schedules, flowset: FlowSet,
                      problems: list[Problem]) -> None:
     data = read_yaml(path, [])
-    names = [("weekly_checkin", schedules.weekly_checkin.flow)]
-    names += [("appointment_reminders", r.flow) for r in schedules.appointment_reminders]
+    names: list[tuple[tuple[str | int, ...], str]] = [
+        (("weekly_checkin", "flow"), schedules.weekly_checkin.flow)]
+    names += [(("appointment_reminders", i, "flow"), r.flow)
+              for i, r in enumerate(schedules.appointment_reminders)]
     for where, flow in names:
         if flow not in flowset.flows:
-            problems.append(Problem(str(path), line_of(data, where),
-                                    f"{where}: unknown flow {flow!r}"))
+            problems.append(Problem(str(path), line_of(data, *where),
+                                    f"{where[0]}: unknown flow {flow!r}"))
     onboarding = flowset.flows.get("onboarding")
     if onboarding and "checkin_time" in onboarding.steps:
         offered = {o.value for o in onboarding.steps["checkin_time"].options}

@@ -18,6 +18,7 @@ from babel.dates import format_date, format_datetime, format_time
 from jinja2 import StrictUndefined, TemplateSyntaxError, pass_context
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
+from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from bot.clock import DEFAULT_TZ
 from bot.content.problems import Problem, line_of, read_yaml
@@ -100,12 +101,12 @@ class Catalogs:
         """The text for `key` in language `code`, falling back to Dutch, never empty."""
         lang = self.pick(code)
         for attempt in dict.fromkeys((lang, FALLBACK)):
-            template = self._template(key, attempt)
-            if template is None:
-                log.warning("message key %s missing in %s", key, attempt)
-                continue
             catalog = self.by_code[attempt]
             try:
+                template = self._template(key, attempt)
+                if template is None:
+                    log.warning("message key %s missing in %s", key, attempt)
+                    continue
                 text = template.render({**(vars or {}), "_tz": tz, "_locale": catalog.locale})
             except Exception as err:  # any template failure must not silence the bot
                 log.error("message %s in %s failed to render: %s", key, attempt,
@@ -159,7 +160,10 @@ def load_catalogs(directory: Path, problems: list[Problem]) -> dict[str, Catalog
             try:
                 env.parse(text)
             except TemplateSyntaxError as err:
-                problems.append(Problem(p, line + (err.lineno or 1) - 1,
+                # A block scalar (`|`) starts on the line after its key.
+                block = isinstance(text, LiteralScalarString | FoldedScalarString)
+                start = data["messages"].lc.value(key)[0] + (2 if block else 1)
+                problems.append(Problem(p, start + (err.lineno or 1) - 1,
                                         f"message {key!r}: template syntax error: {err.message}"))
                 continue
             messages[str(key)] = str(text)

@@ -187,6 +187,11 @@ def _ask_step(p: str, step_id: str, raw: Any, common: dict[str, Any],
             timeout = parse_duration(str(raw["timeout"]))
         except ValueError as err:
             problems.append(Problem(p, line_of(raw, "timeout"), f"step {step_id!r}: {err}"))
+    for bound in ("min", "max"):
+        if bound in raw and (not isinstance(raw[bound], int) or isinstance(raw[bound], bool)):
+            problems.append(Problem(p, line_of(raw, bound),
+                                    f"step {step_id!r}: {bound} must be a whole number"))
+            return None
     retries = raw.get("retries", 2)
     if not isinstance(retries, int) or retries < 0:
         problems.append(Problem(p, line_of(raw, "retries"),
@@ -206,12 +211,14 @@ def _check_links(p: str, data: Any, steps: dict[str, Step], start: str,
     raw_steps = data["steps"]
     for step in steps.values():
         raw = raw_steps[step.id]
-        targets = [("next", t) for t in step.next.values()]
-        targets += [(k, getattr(step, k)) for k in ("on_timeout", "on_invalid") if getattr(step, k)]
+        branching = isinstance(raw.get("next"), dict)
+        targets = [(("next", k) if branching else ("next",), t) for k, t in step.next.items()]
+        targets += [((k,), getattr(step, k)) for k in ("on_timeout", "on_invalid")
+                    if getattr(step, k)]
         for where, target in targets:
             if target != END and target not in raw_steps:
-                problems.append(Problem(p, line_of(raw, where),
-                                        f"step {step.id!r}: unknown step {target!r} in {where}"))
+                problems.append(Problem(p, line_of(raw, *where),
+                                        f"step {step.id!r}: unknown step {target!r} in {where[0]}"))
         if step.kind != StepKind.ASK and set(step.next) - {DEFAULT}:
             problems.append(Problem(p, line_of(raw, "next"), f"step {step.id!r}: only a "
                                     "question can branch; use a plain `next: step`"))

@@ -17,8 +17,11 @@ def parse_duration(text: str) -> timedelta:
             f"bad duration {text!r}: use a number and a unit, like 30m, 2h, 2d or 1w"
         )
     total = timedelta()
-    for amount, unit in _PART.findall(text):
-        total += timedelta(**{_UNIT[unit]: int(amount)})
+    try:
+        for amount, unit in _PART.findall(text):
+            total += timedelta(**{_UNIT[unit]: int(amount)})
+    except OverflowError:
+        raise ValueError(f"bad duration {text!r}: far too long") from None
     if total <= timedelta():
         raise ValueError(f"bad duration {text!r}: must be longer than zero")
     return total

@@ -1,0 +1,531 @@
+"""The pure flow engine: (flow, state, event) → (state, actions), driven with plain data."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.content.flows import load_flows
+from bot.engine.model import END, AnswerType, Flow, Option, Step, StepKind
+from bot.engine.runner import (
+    Answer,
+    Ask,
+    Finished,
+    FlowError,
+    Invalid,
+    Perform,
+    Recorded,
+    Result,
+    Resume,
+    RunState,
+    Say,
+    Stale,
+    StartTimer,
+    Timeout,
+    advance,
+    start,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# --- building flows in code ---------------------------------------------------
+
+
+def ask(id: str, answer: AnswerType | str, next: Any = END, **kw: Any) -> Step:
+    nxt = next if isinstance(next, dict) else {"default": next}
+    opts = tuple(Option(v, f"{id}.{v}") for v in kw.pop("options", ()))
+    return Step(id, StepKind.ASK, message=f"{id}.q", answer=AnswerType(answer),
+                options=opts, next=nxt, **kw)
+
+
+def say(id: str, next: str = END) -> Step:
+    return Step(id, StepKind.SAY, message=f"{id}.text", next={"default": next})
+
+
+def do(id: str, action: str, next: str = END, **kw: Any) -> Step:
+    return Step(id, StepKind.DO, action=action, next={"default": next}, **kw)
+
+
+def make_flow(*steps: Step, id: str = "t") -> Flow:
+    return Flow(id, "participant", steps[0].id, {s.id: s for s in steps})
+
+
+# --- reading results as short lines ---------------------------------------------
+
+
+def trace(result: Result) -> list[str]:
+    """Actions as short readable lines, e.g. `ask q.q #1`, `recorded q='a'`."""
+    lines = []
+    for a in result.actions:
+        match a:
+            case Ask():
+                lines.append(f"ask {a.key} #{a.seq}" + (" again" if a.reask else ""))
+            case StartTimer():
+                lines.append(f"timer #{a.seq} {a.after}")
+            case Say():
+                lines.append(f"say {a.key}")
+            case Perform():
+                lines.append(f"do {a.action}")
+            case Recorded():
+                lines.append(f"recorded {a.step}={a.value!r}")
+            case Invalid():
+                lines.append(f"invalid {a.step}")
+            case Stale():
+                lines.append("stale")
+            case Finished():
+                lines.append(f"finished {a.reason}")
+    return lines
+
+
+def press(state: RunState, value: str) -> Answer:
+    return Answer(seq=state.seq, value=value)
+
+
+def typed(state: RunState, text: str) -> Answer:
+    return Answer(seq=state.seq, text=text)
+
+
+# --- starting -------------------------------------------------------------------
+
+
+def test_start_asks_the_first_question_with_seq_1_its_options_and_a_timer():
+    flow = make_flow(ask("q", "choice", options=["a", "b"], timeout=timedelta(hours=2)))
+    result = start(flow, {"name": "Ada"})
+    first = result.actions[0]
+    assert isinstance(first, Ask)
+    assert (first.key, first.seq, first.answer, first.reask) == ("q.q", 1, AnswerType.CHOICE, False)
+    assert [o.value for o in first.options] == ["a", "b"]
+    assert [o.label for o in first.options] == ["q.a", "q.b"]
+    assert first.vars == {"name": "Ada", "answers": {}}
+    assert result.actions[1:] == (StartTimer(1, timedelta(hours=2)),)
+    assert (result.state.step, result.state.seq, result.state.finished) == ("q", 1, False)
+    assert result.state.options == first.options
+
+
+@pytest.mark.parametrize(
+    ("answer", "values", "labels"),
+    [
+        pytest.param("yes_no", ["yes", "no"], ["common.yes", "common.no"], id="yes_no-buttons"),
+        pytest.param("scale", [str(n) for n in range(11)], [None] * 11, id="scale-0-to-10"),
+    ],
+)
+def test_built_in_answer_types_get_their_own_buttons(answer, values, labels):
+    ask_action = start(make_flow(ask("q", answer))).actions[0]
+    assert [o.value for o in ask_action.options] == values
+    assert [o.label for o in ask_action.options] == labels
+
+
+def test_say_and_do_steps_before_the_first_question_come_first():
+    flow = make_flow(say("hi", "q"), ask("q", "yes_no"))
+    assert trace(start(flow)) == ["say hi.text", "ask q.q #1"]
+
+
+def test_a_flow_without_questions_finishes_at_once():
+    flow = make_flow(say("hi", "bye"), say("bye"))
+    result = start(flow)
+    assert trace(result) == ["say hi.text", "say bye.text", "finished done"]
+    assert result.state.finished
+
+
+# --- accepting and rejecting answers ----------------------------------------------
+
+ANSWER_CASES = [
+    # id, step, event (value, text), accepted value or "invalid"
+    ("choice-button", ask("q", "choice", options=["a", "b"]), ("b", None), "b"),
+    ("choice-unknown-button", ask("q", "choice", options=["a", "b"]), ("c", None), "invalid"),
+    ("choice-typed-text", ask("q", "choice", options=["a", "b"]), (None, "hello"), "invalid"),
+    ("yes_no-yes", ask("q", "yes_no"), ("yes", None), "yes"),
+    ("yes_no-no", ask("q", "yes_no"), ("no", None), "no"),
+    ("yes_no-other", ask("q", "yes_no"), ("maybe", None), "invalid"),
+    ("scale-button", ask("q", "scale"), ("7", None), "7"),
+    ("scale-typed-0", ask("q", "scale"), (None, "0"), "0"),
+    ("scale-typed-10-spaces", ask("q", "scale"), (None, " 10 "), "10"),
+    ("scale-typed-11", ask("q", "scale"), (None, "11"), "invalid"),
+    ("scale-typed-minus-1", ask("q", "scale"), (None, "-1"), "invalid"),
+    ("scale-typed-word", ask("q", "scale"), (None, "seven"), "invalid"),
+    ("number-typed", ask("q", "number", minimum=1, maximum=100), (None, " 42 "), 42),
+    ("number-at-min", ask("q", "number", minimum=1, maximum=100), (None, "1"), 1),
+    ("number-at-max", ask("q", "number", minimum=1, maximum=100), (None, "100"), 100),
+    ("number-below-min", ask("q", "number", minimum=1, maximum=100), (None, "0"), "invalid"),
+    ("number-above-max", ask("q", "number", minimum=1, maximum=100), (None, "101"), "invalid"),
+    ("number-decimal", ask("q", "number"), (None, "4.5"), "invalid"),
+    ("number-word", ask("q", "number"), (None, "four"), "invalid"),
+    ("number-unbounded-negative", ask("q", "number"), (None, "-3"), -3),
+    ("text", ask("q", "text"), (None, " hello "), "hello"),
+    ("text-empty", ask("q", "text"), (None, ""), "invalid"),
+    ("text-blank", ask("q", "text"), (None, "   "), "invalid"),
+    ("text-button-press", ask("q", "text"), ("a", None), "invalid"),
+    ("text-cut-at-max", ask("q", "text", maximum=5), (None, "abcdefgh"), "abcde"),
+]
+
+
+@pytest.mark.parametrize(("step", "event", "expected"),
+                         [pytest.param(s, e, x, id=i) for i, s, e, x in ANSWER_CASES])
+def test_answers_are_accepted_or_rejected_by_type(step, event, expected):
+    flow = make_flow(step)
+    state = start(flow).state
+    result = advance(flow, state, Answer(state.seq, value=event[0], text=event[1]))
+    if expected == "invalid":
+        assert trace(result) == ["invalid q", "ask q.q #1 again"]
+    else:
+        assert result.actions[0] == Recorded("q", expected, step.answer)
+        assert result.state.answers == {"q": expected}
+
+
+# --- branching ---------------------------------------------------------------------
+
+BRANCHES = {"a": "went_a", "yes": "went_yes", "5": "went_5", "default": "went_default"}
+BRANCH_CASES = [
+    # id, answer type, extra step fields, event (value, text), step reached
+    ("choice-own-branch", "choice", {"options": ["a", "b"]}, ("a", None), "went_a"),
+    ("choice-default", "choice", {"options": ["a", "b"]}, ("b", None), "went_default"),
+    ("yes_no-own-branch", "yes_no", {}, ("yes", None), "went_yes"),
+    ("yes_no-default", "yes_no", {}, ("no", None), "went_default"),
+    ("scale-typed-branch", "scale", {}, (None, "5"), "went_5"),
+    ("number-branch", "number", {}, (None, "5"), "went_5"),
+    ("number-default", "number", {}, (None, "6"), "went_default"),
+    ("text-never-branches", "text", {}, (None, "a"), "went_default"),
+]
+
+
+@pytest.mark.parametrize(("answer", "extra", "event", "reached"),
+                         [pytest.param(a, x, e, r, id=i) for i, a, x, e, r in BRANCH_CASES])
+def test_answers_branch_on_their_value_or_default(answer, extra, event, reached):
+    targets = [say(t) for t in dict.fromkeys(BRANCHES.values())]
+    flow = make_flow(ask("q", answer, next=BRANCHES, **extra), *targets)
+    state = start(flow).state
+    result = advance(flow, state, Answer(state.seq, value=event[0], text=event[1]))
+    assert f"say {reached}.text" in trace(result)
+
+
+def test_an_answer_without_branch_or_default_finishes_the_flow():
+    flow = make_flow(ask("q", "choice", options=["a", "b"], next={"a": "x"}), say("x"))
+    state = start(flow).state
+    result = advance(flow, state, press(state, "b"))
+    assert trace(result) == ["recorded q='b'", "finished done"]
+    assert result.state.finished
+
+
+def test_each_new_question_gets_the_next_seq_and_a_new_timer():
+    two_hours = timedelta(hours=2)
+    flow = make_flow(ask("q1", "yes_no", next="q2", timeout=two_hours),
+                     ask("q2", "yes_no", timeout=two_hours))
+    state = start(flow).state
+    result = advance(flow, state, press(state, "yes"))
+    assert trace(result) == ["recorded q1='yes'", "ask q2.q #2", "timer #2 2:00:00"]
+
+
+# --- bounded re-ask ------------------------------------------------------------------
+
+
+def test_an_invalid_answer_reasks_with_the_same_seq_so_old_buttons_stay_valid():
+    flow = make_flow(ask("q", "choice", options=["a", "b"], timeout=timedelta(hours=1)))
+    state = start(flow).state
+    reasked = advance(flow, state, press(state, "zzz"))
+    assert trace(reasked) == ["invalid q", "ask q.q #1 again"]  # no second timer
+    assert reasked.state.seq == 1
+    assert reasked.state.invalid == 1
+    assert reasked.actions[0] == Invalid(AnswerType.CHOICE, "q")
+    pressed_old_button = advance(flow, reasked.state, Answer(seq=1, value="a"))
+    assert trace(pressed_old_button) == ["recorded q='a'", "finished done"]
+    assert pressed_old_button.state.invalid == 0
+
+
+@pytest.mark.parametrize("retries", [0, 1, 2, 3], ids=lambda n: f"retries={n}")
+def test_after_retries_reasks_the_next_invalid_answer_ends_the_run(retries):
+    flow = make_flow(ask("q", "number", retries=retries))
+    state = start(flow).state
+    for _ in range(retries):
+        result = advance(flow, state, typed(state, "not a number"))
+        assert trace(result) == ["invalid q", "ask q.q #1 again"]
+        state = result.state
+    result = advance(flow, state, typed(state, "not a number"))
+    assert trace(result) == ["invalid q", "finished invalid"]
+    assert result.state.finished
+
+
+def test_the_default_allows_two_reasks():
+    assert Step("q", StepKind.ASK).retries == 2
+
+
+def test_giving_up_goes_to_on_invalid_when_the_flow_names_a_step():
+    flow = make_flow(ask("q", "yes_no", retries=0, on_invalid="sorry"), say("sorry"))
+    state = start(flow).state
+    result = advance(flow, state, press(state, "maybe"))
+    assert trace(result) == ["say sorry.text", "finished done"]
+
+
+def test_on_invalid_end_finishes_with_reason_invalid():
+    flow = make_flow(ask("q", "yes_no", retries=0, on_invalid=END))
+    state = start(flow).state
+    assert trace(advance(flow, state, press(state, "maybe")))[-1] == "finished invalid"
+
+
+# --- timeouts and stale events -----------------------------------------------------------
+
+
+def test_a_timeout_goes_to_the_on_timeout_step():
+    flow = make_flow(ask("q", "yes_no", timeout=timedelta(days=2), on_timeout="nudge"),
+                     say("nudge", "q2"), ask("q2", "yes_no"))
+    state = start(flow).state
+    result = advance(flow, state, Timeout(seq=1))
+    assert trace(result) == ["say nudge.text", "ask q2.q #2"]
+
+
+@pytest.mark.parametrize("on_timeout", [END, None], ids=["on_timeout-end", "no-on_timeout"])
+def test_a_timeout_without_a_step_finishes_with_reason_timeout(on_timeout):
+    flow = make_flow(ask("q", "yes_no", timeout=timedelta(days=2), on_timeout=on_timeout))
+    state = start(flow).state
+    result = advance(flow, state, Timeout(seq=1))
+    assert trace(result) == ["finished timeout"]
+    assert result.state.finished
+
+
+def test_a_timeout_still_counts_after_a_reask():
+    flow = make_flow(ask("q", "yes_no", timeout=timedelta(days=2)))
+    state = start(flow).state
+    state = advance(flow, state, press(state, "maybe")).state
+    assert trace(advance(flow, state, Timeout(seq=1))) == ["finished timeout"]
+
+
+TWO_QUESTIONS = make_flow(ask("q1", "yes_no", next="q2", timeout=timedelta(days=1)),
+                          ask("q2", "yes_no", timeout=timedelta(days=1)))
+
+
+@pytest.mark.parametrize("event", [Answer(seq=1, value="no"), Timeout(seq=1)],
+                         ids=["old-button", "old-timer"])
+def test_events_for_a_question_that_moved_on_are_stale(event):
+    state = start(TWO_QUESTIONS).state
+    state = advance(TWO_QUESTIONS, state, press(state, "yes")).state
+    result = advance(TWO_QUESTIONS, state, event)
+    assert result == Result(state, (Stale(),))
+
+
+@pytest.mark.parametrize("event", [Answer(seq=2, value="yes"), Timeout(seq=2), Resume()],
+                         ids=["answer", "timeout", "resume"])
+def test_every_event_on_a_finished_run_is_stale(event):
+    state = start(TWO_QUESTIONS).state
+    state = advance(TWO_QUESTIONS, state, press(state, "yes")).state
+    state = advance(TWO_QUESTIONS, state, press(state, "no")).state
+    assert state.finished
+    assert advance(TWO_QUESTIONS, state, event) == Result(state, (Stale(),))
+
+
+def test_an_event_for_another_flow_is_stale():
+    state = start(TWO_QUESTIONS).state
+    other = make_flow(ask("q1", "yes_no"), id="other")
+    assert advance(other, state, press(state, "yes")).actions == (Stale(),)
+
+
+# --- resume ----------------------------------------------------------------------------
+
+
+def test_resume_reasks_the_current_question_with_the_same_seq_and_no_new_timer():
+    state = start(TWO_QUESTIONS).state
+    state = advance(TWO_QUESTIONS, state, press(state, "yes")).state
+    result = advance(TWO_QUESTIONS, state, Resume())
+    assert trace(result) == ["ask q2.q #2 again"]
+    assert result.state.seq == 2
+    assert trace(advance(TWO_QUESTIONS, result.state, Answer(seq=2, value="no")))[-1] == (
+        "finished done")
+
+
+# --- do steps and dynamic options ---------------------------------------------------------
+
+
+def test_a_do_step_performs_its_action_with_params_vars_and_answers():
+    flow = make_flow(
+        ask("mood", "choice", options=["good", "bad"], next="save"),
+        do("save", "set_field", params={"field": "last_mood", "from": "mood"},
+           message="coach.note"),
+    )
+    state = start(flow, {"name": "Ada"}).state
+    result = advance(flow, state, press(state, "bad"))
+    perform = result.actions[1]
+    assert perform == Perform("set_field", {"field": "last_mood", "from": "mood"},
+                              {"name": "Ada", "answers": {"mood": "bad"}}, "coach.note")
+    assert trace(result) == ["recorded mood='bad'", "do set_field", "finished done"]
+
+
+def test_later_questions_see_earlier_answers_in_their_vars():
+    state = start(TWO_QUESTIONS, {"name": "Ada"}).state
+    result = advance(TWO_QUESTIONS, state, press(state, "yes"))
+    assert result.actions[1].vars == {"name": "Ada", "answers": {"q1": "yes"}}
+
+
+PEOPLE = {"people": [Option("11", text="Ada"), Option("12", text="Bo")]}
+
+
+def test_dynamic_options_come_from_sources_before_the_static_ones():
+    flow = make_flow(ask("who", "choice", options=["nobody"], options_from="people"))
+    result = start(flow, sources=PEOPLE)
+    assert [(o.value, o.text or o.label) for o in result.actions[0].options] == [
+        ("11", "Ada"), ("12", "Bo"), ("nobody", "who.nobody")]
+    assert trace(advance(flow, result.state, press(result.state, "12"), PEOPLE))[0] == (
+        "recorded who='12'")
+
+
+def test_a_missing_source_leaves_only_the_static_options():
+    flow = make_flow(ask("who", "choice", options=["nobody"], options_from="people"))
+    assert [o.value for o in start(flow).actions[0].options] == ["nobody"]
+
+
+# --- broken flows ----------------------------------------------------------------------------
+
+
+def test_a_say_do_cycle_raises_flow_error():
+    flow = make_flow(say("a", "b"), do("b", "notify_coach", "a"))
+    with pytest.raises(FlowError, match="without a question"):
+        start(flow)
+
+
+def test_a_next_to_an_unknown_step_raises_flow_error():
+    with pytest.raises(FlowError, match="unknown step 'nowhere'"):
+        start(make_flow(say("a", "nowhere")))
+
+
+# --- run state serialisation -----------------------------------------------------------------
+
+json_leaf = st.none() | st.booleans() | st.integers() | st.text(max_size=10)
+json_value = st.recursive(
+    json_leaf,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                 max_size=3),
+    max_leaves=8,
+)
+options = st.builds(Option, st.text(max_size=8), st.none() | st.text(max_size=8),
+                    st.none() | st.text(max_size=8))
+states = st.builds(
+    RunState,
+    flow_id=st.text(min_size=1, max_size=10),
+    step=st.text(min_size=1, max_size=10),
+    seq=st.integers(min_value=0, max_value=10_000),
+    invalid=st.integers(min_value=0, max_value=10),
+    answers=st.dictionaries(st.text(max_size=8), json_value, max_size=4),
+    vars=st.dictionaries(st.text(max_size=8), json_value, max_size=4),
+    options=st.lists(options, max_size=4).map(tuple),
+    finished=st.booleans(),
+)
+
+
+@given(states)
+def test_run_state_survives_a_json_round_trip(state):
+    assert RunState.from_json(json.loads(json.dumps(state.to_json()))) == state
+
+
+def test_a_run_continues_after_a_json_round_trip():
+    state = start(TWO_QUESTIONS, {"name": "Ada"}).state
+    state = advance(TWO_QUESTIONS, state, press(state, "yes")).state
+    restored = RunState.from_json(json.loads(json.dumps(state.to_json())))
+    result = advance(TWO_QUESTIONS, restored, press(restored, "no"))
+    assert trace(result) == ["recorded q2='no'", "finished done"]
+    assert result.state.answers == {"q1": "yes", "q2": "no"}
+
+
+# --- the shipped flows, driven as data -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped() -> dict[str, Flow]:
+    problems: list = []
+    flowset = load_flows(ROOT / "flows", problems)
+    assert problems == []
+    return flowset.flows
+
+
+LANGUAGES = {"languages": [Option("nl", text="Nederlands"), Option("en", text="English")]}
+
+# id, flow, events (("press", value) | ("type", text) | ("timeout",) | ("resume",)), trace
+SHIPPED_CASES = [
+    ("checkin-good-mood", "checkin", [("press", "great")], [
+        "ask checkin.how_are_you #1", "timer #1 2 days, 0:00:00",
+        "recorded how_are_you='great'", "do set_field", "say checkin.thanks", "finished done",
+    ]),
+    ("checkin-low-mood-wants-contact", "checkin", [("press", "bad"), ("press", "yes")], [
+        "ask checkin.how_are_you #1", "timer #1 2 days, 0:00:00",
+        "recorded how_are_you='bad'", "do set_field",
+        "ask checkin.want_contact #2", "timer #2 2 days, 0:00:00",
+        "recorded want_contact='yes'", "do notify_coach", "say checkin.coach_told",
+        "finished done",
+    ]),
+    ("checkin-low-mood-no-contact", "checkin", [("press", "not_great"), ("press", "no")], [
+        "ask checkin.how_are_you #1", "timer #1 2 days, 0:00:00",
+        "recorded how_are_you='not_great'", "do set_field",
+        "ask checkin.want_contact #2", "timer #2 2 days, 0:00:00",
+        "recorded want_contact='no'", "say checkin.take_care", "finished done",
+    ]),
+    ("checkin-unanswered", "checkin", [("timeout",)], [
+        "ask checkin.how_are_you #1", "timer #1 2 days, 0:00:00", "finished timeout",
+    ]),
+    ("checkin-interrupted-then-answered", "checkin", [("resume",), ("press", "okay")], [
+        "ask checkin.how_are_you #1", "timer #1 2 days, 0:00:00",
+        "ask checkin.how_are_you #1 again",
+        "recorded how_are_you='okay'", "do set_field", "say checkin.thanks", "finished done",
+    ]),
+    ("onboarding-consent-no", "onboarding", [("press", "en"), ("press", "no")], [
+        "ask onboarding.hello #1",
+        "recorded choose_language='en'", "do set_field", "say onboarding.explain",
+        "ask onboarding.consent #2",
+        "recorded consent='no'", "do decline_consent", "say onboarding.declined",
+        "finished done",
+    ]),
+    ("onboarding-weekly-checkin", "onboarding",
+     [("press", "nl"), ("press", "yes"), ("press", "tue"), ("press", "evening")], [
+         "ask onboarding.hello #1",
+         "recorded choose_language='nl'", "do set_field", "say onboarding.explain",
+         "ask onboarding.consent #2",
+         "recorded consent='yes'", "do set_field", "ask onboarding.checkin_day #3",
+         "recorded checkin_day='tue'", "ask onboarding.checkin_time #4",
+         "recorded checkin_time='evening'", "do set_field", "do set_field",
+         "say onboarding.done", "do notify_coach", "finished done",
+     ]),
+    ("pause-resume-now", "pause", [("press", "resume")], [
+        "ask pause.how_long #1",
+        "recorded how_long='resume'", "do resume", "say pause.resumed", "finished done",
+    ]),
+]
+
+
+def to_event(state: RunState, kind: str, arg: str = "") -> Answer | Timeout | Resume:
+    match kind:
+        case "press":
+            return press(state, arg)
+        case "type":
+            return typed(state, arg)
+        case "timeout":
+            return Timeout(state.seq)
+        case "resume":
+            return Resume()
+    raise ValueError(kind)
+
+
+def drive(flow: Flow, events: list[tuple[str, ...]]) -> list[str]:
+    result = start(flow, {"name": "Ada", "coach": "Sam"}, LANGUAGES)
+    lines = trace(result)
+    for step in events:
+        result = advance(flow, result.state, to_event(result.state, *step), LANGUAGES)
+        lines += trace(result)
+    assert result.state.finished
+    return lines
+
+
+@pytest.mark.parametrize(("flow_id", "events", "expected"),
+                         [pytest.param(f, e, x, id=i) for i, f, e, x in SHIPPED_CASES])
+def test_shipped_flows_walk_their_paths(shipped, flow_id, events, expected):
+    assert drive(shipped[flow_id], events) == expected
+
+
+def test_the_checkin_tells_the_coach_with_the_answers(shipped):
+    flow = shipped["checkin"]
+    state = start(flow, {"name": "Ada"}).state
+    state = advance(flow, state, press(state, "bad")).state
+    result = advance(flow, state, press(state, "yes"))
+    perform = next(a for a in result.actions if isinstance(a, Perform))
+    assert perform.message == "coach.checkin_wants_contact"
+    assert perform.vars["answers"] == {"how_are_you": "bad", "want_contact": "yes"}
