@@ -39,8 +39,14 @@ class Actions:
     def names(cls) -> set[str]:
         return {n.removeprefix("_do_") for n in dir(cls) if n.startswith("_do_")}
 
-    async def perform(self, conn: aiosqlite.Connection, person: Person, run_id: int,
-                      action: Perform, context: dict[str, Any]) -> None:
+    async def perform(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        run_id: int,
+        action: Perform,
+        context: dict[str, Any],
+    ) -> None:
         if action.action not in ACTIONS:
             raise ValueError(f"unknown action {action.action!r}")
         handler = getattr(self, f"_do_{action.action}")
@@ -48,42 +54,80 @@ class Actions:
 
     # --- participant side -----------------------------------------------------
 
-    async def _do_notify_coach(self, conn: aiosqlite.Connection, person: Person, run_id: int,
-                               action: Perform, context: dict[str, Any]) -> None:
+    async def _do_notify_coach(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        run_id: int,
+        action: Perform,
+        context: dict[str, Any],
+    ) -> None:
         await self.notify_coach(conn, person, action.message or "", dict(action.vars))
 
-    async def notify_coach(self, conn: aiosqlite.Connection, person: Person, key: str,
-                           vars: dict[str, Any] | None = None) -> None:
+    async def notify_coach(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        key: str,
+        vars: dict[str, Any] | None = None,
+    ) -> None:
         coach = await person_by_id(conn, person.coach_id)
         if coach is None or coach.status == Status.DEACTIVATED:
             return
         catalogs = self.deps.content.catalogs
-        checkin = (outbox.render(self.deps, coach, f"onboarding.checkin_day.{person.checkin_day}",
-                                 {}) if person.checkin_day and person.checkin_day != "none"
-                   else outbox.render(self.deps, coach, "coach.checkin_none", {}))
-        merged = {**(vars or {}), "participant": person.name, "checkin": checkin,
-                  "language": catalogs.by_code[catalogs.pick(person.language)].name}
+        checkin = (
+            outbox.render(self.deps, coach, f"onboarding.checkin_day.{person.checkin_day}", {})
+            if person.checkin_day and person.checkin_day != "none"
+            else outbox.render(self.deps, coach, "coach.checkin_none", {})
+        )
+        merged = {
+            **(vars or {}),
+            "participant": person.name,
+            "checkin": checkin,
+            "language": catalogs.by_code[catalogs.pick(person.language)].name,
+        }
         await outbox.say(conn, self.deps, coach, key, merged, unsolicited=True)
-        await log_event(conn, self.deps.clock.now(), "coach_notified", person.id, coach.id,
-                        value=key)
+        await log_event(
+            conn, self.deps.clock.now(), "coach_notified", person.id, coach.id, value=key
+        )
 
-    async def relay(self, conn: aiosqlite.Connection, person: Person, chat_id: int,
-                    message_id: int, kind: str = "text") -> bool:
+    async def relay(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        chat_id: int,
+        message_id: int,
+        kind: str = "text",
+    ) -> bool:
         """Pass a participant's own message to their coach: a header, then a copy."""
         coach = await person_by_id(conn, person.coach_id)
         if coach is None or coach.status == Status.DEACTIVATED or coach.telegram_id is None:
             return False
         catalogs = self.deps.content.catalogs
-        await outbox.say(conn, self.deps, coach, "coach.relay_header",
-                         {"participant": person.name,
-                          "language": catalogs.by_code[catalogs.pick(person.language)].name})
+        await outbox.say(
+            conn,
+            self.deps,
+            coach,
+            "coach.relay_header",
+            {
+                "participant": person.name,
+                "language": catalogs.by_code[catalogs.pick(person.language)].name,
+            },
+        )
         await outbox.copy(conn, self.deps, coach, chat_id, message_id)
-        await log_event(conn, self.deps.clock.now(), "message_relayed", person.id, coach.id,
-                        value=kind)
+        await log_event(
+            conn, self.deps.clock.now(), "message_relayed", person.id, coach.id, value=kind
+        )
         return True
 
-    async def _do_set_field(self, conn: aiosqlite.Connection, person: Person, run_id: int,
-                            action: Perform, context: dict[str, Any]) -> None:
+    async def _do_set_field(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        run_id: int,
+        action: Perform,
+        context: dict[str, Any],
+    ) -> None:
         field = str(action.params.get("field"))
         if field not in FIELDS:
             raise ValueError(f"set_field: field {field!r} may not be set")
@@ -97,8 +141,13 @@ class Actions:
             await update(conn, person.id, language=value)
         elif field == "consent":
             status = Status.ACTIVE if person.status == Status.INVITED else person.status
-            await update(conn, person.id, consent_at=to_db(now), status=status.value,
-                         trajectory_start=to_db(now))
+            await update(
+                conn,
+                person.id,
+                consent_at=to_db(now),
+                status=status.value,
+                trajectory_start=to_db(now),
+            )
             await log_event(conn, now, "consented", person.id, person.coach_id)
         else:
             await update(conn, person.id, **{field: None if value is None else str(value)})
@@ -107,26 +156,57 @@ class Actions:
             if fresh is not None:
                 await planner.plan_checkin(conn, self.deps, fresh)
 
-    async def _do_end(self, conn: aiosqlite.Connection, person: Person, run_id: int,
-                      action: Perform, context: dict[str, Any]) -> None:
+    async def _do_end(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        run_id: int,
+        action: Perform,
+        context: dict[str, Any],
+    ) -> None:
         """Nothing to do: the flow's `next` ends it; kept so flows can say so plainly."""
 
-    async def _do_decline_consent(self, conn: aiosqlite.Connection, person: Person,
-                                  run_id: int, action: Perform, context: dict[str, Any]) -> None:
+    async def _do_decline_consent(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        run_id: int,
+        action: Perform,
+        context: dict[str, Any],
+    ) -> None:
         # Keep only the refusal: no language, no preferences.
-        await update(conn, person.id, status=Status.DECLINED.value, language=None,
-                     checkin_day=None, checkin_time=None, last_mood=None)
-        await log_event(conn, self.deps.clock.now(), "consent_declined", person.id,
-                        person.coach_id)
+        await update(
+            conn,
+            person.id,
+            status=Status.DECLINED.value,
+            language=None,
+            checkin_day=None,
+            checkin_time=None,
+            last_mood=None,
+        )
+        await log_event(conn, self.deps.clock.now(), "consent_declined", person.id, person.coach_id)
         await self.notify_coach(conn, person, "coach.participant_declined")
 
-    async def _do_contact_request(self, conn: aiosqlite.Connection, person: Person,
-                                  run_id: int, action: Perform, context: dict[str, Any]) -> None:
-        await log_event(conn, self.deps.clock.now(), "contact_requested", person.id,
-                        person.coach_id)
+    async def _do_contact_request(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        run_id: int,
+        action: Perform,
+        context: dict[str, Any],
+    ) -> None:
+        await log_event(
+            conn, self.deps.clock.now(), "contact_requested", person.id, person.coach_id
+        )
 
-    async def _do_pause(self, conn: aiosqlite.Connection, person: Person, run_id: int,
-                        action: Perform, context: dict[str, Any]) -> None:
+    async def _do_pause(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        run_id: int,
+        action: Perform,
+        context: dict[str, Any],
+    ) -> None:
         choice = action.vars.get("answers", {}).get(str(action.params.get("from")))
         weeks = PAUSE_WEEKS.get(str(choice), 2)
         now = self.deps.clock.now()
@@ -138,8 +218,14 @@ class Actions:
         await timers.add(conn, now, person.id, "resume", {}, until, ref="resume")
         await log_event(conn, now, "paused", person.id, person.coach_id, value=f"{weeks}w")
 
-    async def _do_resume(self, conn: aiosqlite.Connection, person: Person, run_id: int,
-                         action: Perform, context: dict[str, Any]) -> None:
+    async def _do_resume(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        run_id: int,
+        action: Perform,
+        context: dict[str, Any],
+    ) -> None:
         await self.resume(conn, person)
 
     async def resume(self, conn: aiosqlite.Connection, person: Person) -> None:
@@ -152,8 +238,14 @@ class Actions:
         if fresh is not None:
             await planner.plan_checkin(conn, self.deps, fresh)
 
-    async def _do_stop(self, conn: aiosqlite.Connection, person: Person, run_id: int,
-                       action: Perform, context: dict[str, Any]) -> None:
+    async def _do_stop(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        run_id: int,
+        action: Perform,
+        context: dict[str, Any],
+    ) -> None:
         await update(conn, person.id, status=Status.STOPPED.value)
         await outbox.cancel_unsolicited(conn, person.id)
         await timers.cancel(conn, person.id)
@@ -161,12 +253,19 @@ class Actions:
         await log_event(conn, self.deps.clock.now(), "stopped", person.id, person.coach_id)
 
     async def _drop_queued(self, conn: aiosqlite.Connection, person_id: int) -> None:
-        await conn.execute("UPDATE runs SET status = 'cancelled' WHERE person_id = ? AND "
-                           "status = 'queued'", (person_id,))
+        await conn.execute(
+            "UPDATE runs SET status = 'cancelled' WHERE person_id = ? AND status = 'queued'",
+            (person_id,),
+        )
 
-    async def _do_appointment_answer(self, conn: aiosqlite.Connection, person: Person,
-                                     run_id: int, action: Perform,
-                                     context: dict[str, Any]) -> None:
+    async def _do_appointment_answer(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        run_id: int,
+        action: Perform,
+        context: dict[str, Any],
+    ) -> None:
         value = str(action.params.get("value"))
         appointment_id = action.vars.get("appointment_id")
         if value not in ("confirmed", "declined") or appointment_id is None:
@@ -175,14 +274,27 @@ class Actions:
         await conn.execute(
             "UPDATE appointments SET status = ?, updated_at = ? WHERE id = ? AND"
             " participant_id = ? AND status != 'cancelled'",
-            (value, to_db(now), appointment_id, person.id))
-        await log_event(conn, now, f"appointment_{value}", person.id, person.coach_id,
-                        ref=f"appointment:{appointment_id}")
+            (value, to_db(now), appointment_id, person.id),
+        )
+        await log_event(
+            conn,
+            now,
+            f"appointment_{value}",
+            person.id,
+            person.coach_id,
+            ref=f"appointment:{appointment_id}",
+        )
 
     # --- coach side -----------------------------------------------------------
 
-    async def _do_create_invite(self, conn: aiosqlite.Connection, coach: Person, run_id: int,
-                                action: Perform, context: dict[str, Any]) -> None:
+    async def _do_create_invite(
+        self,
+        conn: aiosqlite.Connection,
+        coach: Person,
+        run_id: int,
+        action: Perform,
+        context: dict[str, Any],
+    ) -> None:
         if coach.role != Role.COACH:
             return
         answers = action.vars.get("answers", {})
@@ -190,16 +302,28 @@ class Actions:
         language = answers.get("language")
         codes = self.deps.content.catalogs.codes
         now = self.deps.clock.now()
-        person_id = await create_person(conn, now, Role.PARTICIPANT, name, coach_id=coach.id,
-                                        language=language if language in codes else None)
+        person_id = await create_person(
+            conn,
+            now,
+            Role.PARTICIPANT,
+            name,
+            coach_id=coach.id,
+            language=language if language in codes else None,
+        )
         token, expires = await new_invite(conn, self.deps, person_id)
         await log_event(conn, now, "invited", person_id, coach.id)
         link = deep_link(self.deps.settings.bot_username, token)
-        await outbox.say(conn, self.deps, coach, "coach.invite_link",
-                         {"participant": name, "link": link, "expires": expires.isoformat()})
+        await outbox.say(
+            conn,
+            self.deps,
+            coach,
+            "coach.invite_link",
+            {"participant": name, "link": link, "expires": expires.isoformat()},
+        )
 
-    async def _owned(self, conn: aiosqlite.Connection, coach: Person,
-                     participant_id: Any) -> Person | None:
+    async def _owned(
+        self, conn: aiosqlite.Connection, coach: Person, participant_id: Any
+    ) -> Person | None:
         try:
             participant = await person_by_id(conn, int(participant_id))
         except (TypeError, ValueError):
@@ -208,12 +332,14 @@ class Actions:
             return None
         return participant
 
-    async def _appointment(self, conn: aiosqlite.Connection, coach: Person,
-                           appointment_id: Any) -> Any:
+    async def _appointment(
+        self, conn: aiosqlite.Connection, coach: Person, appointment_id: Any
+    ) -> Any:
         try:
             rows = await conn.execute_fetchall(
                 "SELECT * FROM appointments WHERE id = ? AND coach_id = ?",
-                (int(appointment_id), coach.id))
+                (int(appointment_id), coach.id),
+            )
         except (TypeError, ValueError):
             return None
         return rows[0] if rows else None
@@ -226,9 +352,14 @@ class Actions:
         except (KeyError, ValueError):
             return None
 
-    async def _do_create_appointment(self, conn: aiosqlite.Connection, coach: Person,
-                                     run_id: int, action: Perform,
-                                     context: dict[str, Any]) -> None:
+    async def _do_create_appointment(
+        self,
+        conn: aiosqlite.Connection,
+        coach: Person,
+        run_id: int,
+        action: Perform,
+        context: dict[str, Any],
+    ) -> None:
         answers = action.vars.get("answers", {})
         participant = await self._owned(conn, coach, answers.get("who"))
         starts_at = self._starts_at(answers)
@@ -242,23 +373,56 @@ class Actions:
         cur = await conn.execute(
             "INSERT INTO appointments (participant_id, coach_id, starts_at, place, address,"
             " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (participant.id, coach.id, to_db(starts_at), place_name, address, to_db(now),
-             to_db(now)))
+            (
+                participant.id,
+                coach.id,
+                to_db(starts_at),
+                place_name,
+                address,
+                to_db(now),
+                to_db(now),
+            ),
+        )
         appointment_id = int(cur.lastrowid or 0)
-        await planner.schedule_reminders(conn, self.deps, appointment_id, participant.id,
-                                         starts_at, place_name, address)
-        await log_event(conn, now, "appointment_planned", participant.id, coach.id,
-                        ref=f"appointment:{appointment_id}")
-        vars = {"when": starts_at.isoformat(), "place": place_name, "address": address or "",
-                "participant": participant.name, "coach": coach.name, "name": participant.name}
+        await planner.schedule_reminders(
+            conn, self.deps, appointment_id, participant.id, starts_at, place_name, address
+        )
+        await log_event(
+            conn,
+            now,
+            "appointment_planned",
+            participant.id,
+            coach.id,
+            ref=f"appointment:{appointment_id}",
+        )
+        vars = {
+            "when": starts_at.isoformat(),
+            "place": place_name,
+            "address": address or "",
+            "participant": participant.name,
+            "coach": coach.name,
+            "name": participant.name,
+        }
         if participant.status == Status.ACTIVE:
-            await outbox.say(conn, self.deps, participant, "appointment.new", vars,
-                             unsolicited=True, expires=starts_at)
+            await outbox.say(
+                conn,
+                self.deps,
+                participant,
+                "appointment.new",
+                vars,
+                unsolicited=True,
+                expires=starts_at,
+            )
         await outbox.say(conn, self.deps, coach, "coach.appointment_created", vars)
 
-    async def _do_move_appointment(self, conn: aiosqlite.Connection, coach: Person,
-                                   run_id: int, action: Perform,
-                                   context: dict[str, Any]) -> None:
+    async def _do_move_appointment(
+        self,
+        conn: aiosqlite.Connection,
+        coach: Person,
+        run_id: int,
+        action: Perform,
+        context: dict[str, Any],
+    ) -> None:
         answers = action.vars.get("answers", {})
         row = await self._appointment(conn, coach, answers.get("which"))
         starts_at = self._starts_at(answers)
@@ -269,23 +433,44 @@ class Actions:
         if participant is None:
             return
         now = self.deps.clock.now()
-        await conn.execute("UPDATE appointments SET starts_at = ?, status = 'planned',"
-                           " updated_at = ? WHERE id = ?", (to_db(starts_at), to_db(now), row["id"]))
+        await conn.execute(
+            "UPDATE appointments SET starts_at = ?, status = 'planned',"
+            " updated_at = ? WHERE id = ?",
+            (to_db(starts_at), to_db(now), row["id"]),
+        )
         await planner.cancel_reminders(conn, participant.id, row["id"])
-        await planner.schedule_reminders(conn, self.deps, row["id"], participant.id, starts_at,
-                                         row["place"], row["address"])
-        await log_event(conn, now, "appointment_moved", participant.id, coach.id,
-                        ref=f"appointment:{row['id']}")
-        vars = {"when": starts_at.isoformat(), "place": row["place"],
-                "address": row["address"] or "", "participant": participant.name}
+        await planner.schedule_reminders(
+            conn, self.deps, row["id"], participant.id, starts_at, row["place"], row["address"]
+        )
+        await log_event(
+            conn, now, "appointment_moved", participant.id, coach.id, ref=f"appointment:{row['id']}"
+        )
+        vars = {
+            "when": starts_at.isoformat(),
+            "place": row["place"],
+            "address": row["address"] or "",
+            "participant": participant.name,
+        }
         if participant.status == Status.ACTIVE:
-            await outbox.say(conn, self.deps, participant, "appointment.moved", vars,
-                             unsolicited=True, expires=starts_at)
+            await outbox.say(
+                conn,
+                self.deps,
+                participant,
+                "appointment.moved",
+                vars,
+                unsolicited=True,
+                expires=starts_at,
+            )
         await outbox.say(conn, self.deps, coach, "coach.appointment_moved", vars)
 
-    async def _do_cancel_appointment(self, conn: aiosqlite.Connection, coach: Person,
-                                     run_id: int, action: Perform,
-                                     context: dict[str, Any]) -> None:
+    async def _do_cancel_appointment(
+        self,
+        conn: aiosqlite.Connection,
+        coach: Person,
+        run_id: int,
+        action: Perform,
+        context: dict[str, Any],
+    ) -> None:
         answers = action.vars.get("answers", {})
         row = await self._appointment(conn, coach, answers.get("which"))
         if row is None:
@@ -296,25 +481,49 @@ class Actions:
             return
         now = self.deps.clock.now()
         starts_at = from_db(row["starts_at"])
-        await conn.execute("UPDATE appointments SET status = 'cancelled', updated_at = ?"
-                           " WHERE id = ?", (to_db(now), row["id"]))
+        await conn.execute(
+            "UPDATE appointments SET status = 'cancelled', updated_at = ? WHERE id = ?",
+            (to_db(now), row["id"]),
+        )
         await planner.cancel_reminders(conn, participant.id, row["id"])
-        await log_event(conn, now, "appointment_cancelled", participant.id, coach.id,
-                        ref=f"appointment:{row['id']}")
+        await log_event(
+            conn,
+            now,
+            "appointment_cancelled",
+            participant.id,
+            coach.id,
+            ref=f"appointment:{row['id']}",
+        )
         vars = {"when": starts_at.isoformat(), "participant": participant.name}
         if participant.status == Status.ACTIVE:
-            await outbox.say(conn, self.deps, participant, "appointment.cancelled", vars,
-                             unsolicited=True, expires=starts_at)
+            await outbox.say(
+                conn,
+                self.deps,
+                participant,
+                "appointment.cancelled",
+                vars,
+                unsolicited=True,
+                expires=starts_at,
+            )
         await outbox.say(conn, self.deps, coach, "coach.appointment_cancelled", vars)
 
-    async def appointment_options(self, conn: aiosqlite.Connection, coach: Person,
-                                  locale: str) -> list[Option]:
+    async def appointment_options(
+        self, conn: aiosqlite.Connection, coach: Person, locale: str
+    ) -> list[Option]:
         rows = await conn.execute_fetchall(
             "SELECT a.id, a.starts_at, p.name FROM appointments a JOIN people p"
             " ON p.id = a.participant_id WHERE a.coach_id = ? AND a.status != 'cancelled'"
             " AND a.starts_at > ? ORDER BY a.starts_at LIMIT 20",
-            (coach.id, to_db(self.deps.clock.now())))
+            (coach.id, to_db(self.deps.clock.now())),
+        )
         tz = self.deps.content.tz
-        return [Option(str(r["id"]), text=f"{r['name']} · " + format_datetime(
-            from_db(r["starts_at"]), "EEE d MMM HH:mm", tzinfo=tz, locale=locale))
-            for r in rows]
+        return [
+            Option(
+                str(r["id"]),
+                text=f"{r['name']} · "
+                + format_datetime(
+                    from_db(r["starts_at"]), "EEE d MMM HH:mm", tzinfo=tz, locale=locale
+                ),
+            )
+            for r in rows
+        ]

@@ -63,8 +63,12 @@ class CoachbotApp:
         quiet_libraries()
         content = load_content(self.options.content_dir)
         db = await Database.open(self.options.db_path)
-        builder = (Application.builder().token(self.options.token)
-                   .rate_limiter(AIORateLimiter(max_retries=0)).concurrent_updates(False))
+        builder = (
+            Application.builder()
+            .token(self.options.token)
+            .rate_limiter(AIORateLimiter(max_retries=0))
+            .concurrent_updates(False)
+        )
         if self.options.api_url:
             api = self.options.api_url.rstrip("/")
             builder = builder.base_url(api).base_file_url(api.removesuffix("/bot") + "/file/bot")
@@ -88,13 +92,20 @@ class CoachbotApp:
         assert application.updater is not None
         if self.options.webhook_url:
             await application.updater.start_webhook(
-                listen=self.options.webhook_listen, port=self.options.webhook_port,
-                url_path="telegram", webhook_url=self.options.webhook_url,
-                secret_token=self.options.webhook_secret, allowed_updates=Update.ALL_TYPES)
+                listen=self.options.webhook_listen,
+                port=self.options.webhook_port,
+                url_path="telegram",
+                webhook_url=self.options.webhook_url,
+                secret_token=self.options.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
         else:
             await application.updater.start_polling(
-                poll_interval=0, timeout=self.options.poll_timeout,
-                allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+                poll_interval=0,
+                timeout=self.options.poll_timeout,
+                allowed_updates=Update.ALL_TYPES,
+                drop_pending_updates=False,
+            )
 
     async def stop(self) -> None:
         if self.application is not None:
@@ -127,8 +138,11 @@ class CoachbotApp:
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Never log the update itself: it holds names and texts.
-        log.error("error while handling an update: %r", type(context.error).__name__,
-                  exc_info=context.error)
+        log.error(
+            "error while handling an update: %r",
+            type(context.error).__name__,
+            exc_info=context.error,
+        )
 
     async def _plan(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert self.deps is not None
@@ -141,8 +155,9 @@ class CoachbotApp:
         assert self.deps is not None and self.application is not None
         catalogs = self.deps.content.catalogs
         for code in [*catalogs.codes, None]:
-            commands = [BotCommand(c, catalogs.render(f"cmd.{c}", code)[:256])
-                        for c in PARTICIPANT_MENU]
+            commands = [
+                BotCommand(c, catalogs.render(f"cmd.{c}", code)[:256]) for c in PARTICIPANT_MENU
+            ]
             try:
                 await self.application.bot.set_my_commands(commands, language_code=code)
             except TelegramError as err:

@@ -30,48 +30,78 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coachbot",
         description="Coachbot: a Telegram assistant for participation coaches and the "
-                    "people they coach.")
+        "people they coach.",
+    )
     sub = parser.add_subparsers(metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run the bot (sandbox mode when no token is set)",
-                         description="Run the bot. The token comes from TELEGRAM_BOT_TOKEN; "
-                                     "without it the bot runs in sandbox mode against the "
-                                     "built-in Bot API emulator on 127.0.0.1.")
+    run = sub.add_parser(
+        "run",
+        help="run the bot (sandbox mode when no token is set)",
+        description="Run the bot. The token comes from TELEGRAM_BOT_TOKEN; "
+        "without it the bot runs in sandbox mode against the "
+        "built-in Bot API emulator on 127.0.0.1.",
+    )
     run.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default ./{DEFAULT_DB})")
-    run.add_argument("--content", type=Path, default=None,
-                     help="folder with flows/ and messages/ (default: the shipped content)")
-    run.add_argument("--api-url", default=os.environ.get("TELEGRAM_API_URL"),
-                     help="Bot API base URL as python-telegram-bot takes it, e.g. "
-                          "http://127.0.0.1:8081/bot (or TELEGRAM_API_URL)")
-    run.add_argument("--webhook-url", default=None,
-                     help="public HTTPS URL for webhook mode (default: long polling)")
-    run.add_argument("--webhook-secret", default=os.environ.get("TELEGRAM_WEBHOOK_SECRET"),
-                     help="secret token Telegram sends with each webhook call "
-                          "(or TELEGRAM_WEBHOOK_SECRET); required with --webhook-url")
+    run.add_argument(
+        "--content",
+        type=Path,
+        default=None,
+        help="folder with flows/ and messages/ (default: the shipped content)",
+    )
+    run.add_argument(
+        "--api-url",
+        default=os.environ.get("TELEGRAM_API_URL"),
+        help="Bot API base URL as python-telegram-bot takes it, e.g. "
+        "http://127.0.0.1:8081/bot (or TELEGRAM_API_URL)",
+    )
+    run.add_argument(
+        "--webhook-url",
+        default=None,
+        help="public HTTPS URL for webhook mode (default: long polling)",
+    )
+    run.add_argument(
+        "--webhook-secret",
+        default=os.environ.get("TELEGRAM_WEBHOOK_SECRET"),
+        help="secret token Telegram sends with each webhook call "
+        "(or TELEGRAM_WEBHOOK_SECRET); required with --webhook-url",
+    )
     run.add_argument("--webhook-listen", default="127.0.0.1", help="address to listen on")
     run.add_argument("--webhook-port", type=int, default=8443, help="port to listen on")
-    run.add_argument("--sandbox-port", type=int, default=8081,
-                     help="port of the sandbox emulator (sandbox mode only; 0 = any)")
+    run.add_argument(
+        "--sandbox-port",
+        type=int,
+        default=8081,
+        help="port of the sandbox emulator (sandbox mode only; 0 = any)",
+    )
     run.set_defaults(func=_run)
 
     check = sub.add_parser("check", help="validate flows, schedules and message catalogs")
-    check.add_argument("--content", type=Path, default=None,
-                       help="folder with flows/ and messages/ (default: the shipped content)")
+    check.add_argument(
+        "--content",
+        type=Path,
+        default=None,
+        help="folder with flows/ and messages/ (default: the shipped content)",
+    )
     check.set_defaults(func=_check)
 
     init = sub.add_parser("init", help="copy the shipped flows/ and messages/ into DIR")
     init.add_argument("dir", type=Path)
     init.set_defaults(func=_init)
 
-    invite = sub.add_parser("invite", help="print a single-use invite link for a coach or "
-                                           "coordinator")
+    invite = sub.add_parser(
+        "invite", help="print a single-use invite link for a coach or coordinator"
+    )
     invite.add_argument("role", choices=["coach", "coordinator"])
     invite.add_argument("--name", required=True, help="first name shown to others")
     invite.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default ./{DEFAULT_DB})")
-    invite.add_argument("--bot-username", default=None,
-                        help="bot username for the link (default: asked from getMe)")
-    invite.add_argument("--api-url", default=os.environ.get("TELEGRAM_API_URL"),
-                        help="Bot API base URL for getMe (or TELEGRAM_API_URL)")
+    invite.add_argument(
+        "--bot-username", default=None, help="bot username for the link (default: asked from getMe)"
+    )
+    invite.add_argument(
+        "--api-url",
+        default=os.environ.get("TELEGRAM_API_URL"),
+        help="Bot API base URL for getMe (or TELEGRAM_API_URL)",
+    )
     invite.set_defaults(func=_invite)
     return parser
 
@@ -88,10 +118,12 @@ def _check(args: argparse.Namespace) -> int:
             print(problem)
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return 1
-    print(f"ok: {len(content.flows)} flows, {len(content.catalogs.codes)} languages "
-          f"({', '.join(content.catalogs.codes)}), "
-          f"{len(content.schedules.appointment_reminders)} reminders, "
-          f"{len(content.places)} places")
+    print(
+        f"ok: {len(content.flows)} flows, {len(content.catalogs.codes)} languages "
+        f"({', '.join(content.catalogs.codes)}), "
+        f"{len(content.schedules.appointment_reminders)} reminders, "
+        f"{len(content.places)} places"
+    )
     return 0
 
 
@@ -122,8 +154,7 @@ async def _invite_async(args: argparse.Namespace) -> int:
     if username is None:
         token = os.environ.get("TELEGRAM_BOT_TOKEN")
         if not token:
-            print("give --bot-username, or set TELEGRAM_BOT_TOKEN to ask getMe",
-                  file=sys.stderr)
+            print("give --bot-username, or set TELEGRAM_BOT_TOKEN to ask getMe", file=sys.stderr)
             return 2
         from telegram import Bot
 
@@ -138,8 +169,13 @@ async def _invite_async(args: argparse.Namespace) -> int:
 
     db = await Database.open(args.db)
     try:
-        deps = Deps(db=db, clock=SystemClock(), content=content,
-                    settings=Settings(bot_username=username), new_token=random_token)
+        deps = Deps(
+            db=db,
+            clock=SystemClock(),
+            content=content,
+            settings=Settings(bot_username=username),
+            new_token=random_token,
+        )
         async with db.transaction() as conn:
             person_id = await create_person(conn, deps.clock.now(), Role(args.role), args.name)
             token, expires = await new_invite(conn, deps, person_id)
@@ -151,7 +187,9 @@ async def _invite_async(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if args.webhook_url and not args.webhook_secret:
         print("--webhook-url needs --webhook-secret (or TELEGRAM_WEBHOOK_SECRET)", file=sys.stderr)
         return 2
@@ -172,28 +210,43 @@ async def _run_async(args: argparse.Namespace) -> int:
         from bot.sandbox.emulator import Emulator
 
         token = "100000:SANDBOX"
-        emulator = Emulator(token=token, bot_username="coachbot_sandbox_bot",
-                            host="127.0.0.1", port=args.sandbox_port)
+        emulator = Emulator(
+            token=token,
+            bot_username="coachbot_sandbox_bot",
+            host="127.0.0.1",
+            port=args.sandbox_port,
+        )
         await emulator.start()
         api_url = emulator.base_url
-        print(f"sandbox mode: no TELEGRAM_BOT_TOKEN, so the bot talks to the built-in "
-              f"emulator at http://127.0.0.1:{emulator.port}")
+        print(
+            f"sandbox mode: no TELEGRAM_BOT_TOKEN, so the bot talks to the built-in "
+            f"emulator at http://127.0.0.1:{emulator.port}"
+        )
         print(f"  its control API: http://127.0.0.1:{emulator.port}/_emu/state")
-    options = Options(token=token, db_path=Path(args.db), content_dir=_content_dir(args.content),
-                      api_url=api_url, webhook_url=args.webhook_url,
-                      webhook_secret=args.webhook_secret, webhook_listen=args.webhook_listen,
-                      webhook_port=args.webhook_port)
+    options = Options(
+        token=token,
+        db_path=Path(args.db),
+        content_dir=_content_dir(args.content),
+        api_url=api_url,
+        webhook_url=args.webhook_url,
+        webhook_secret=args.webhook_secret,
+        webhook_listen=args.webhook_listen,
+        webhook_port=args.webhook_port,
+    )
     app = CoachbotApp(options, SystemClock())
     try:
         await app.start()
     except ContentError as err:
         print(f"content problems:\n{err}", file=sys.stderr)
         return 1
-    print(f"coachbot is running as @{app.settings.bot_username} (database {args.db}); "
-          "Ctrl+C stops it")
+    print(
+        f"coachbot is running as @{app.settings.bot_username} (database {args.db}); Ctrl+C stops it"
+    )
     if emulator is not None:
-        print("  make a coach: coachbot invite coach --name Sam --bot-username "
-              f"{app.settings.bot_username} --db {args.db}")
+        print(
+            "  make a coach: coachbot invite coach --name Sam --bot-username "
+            f"{app.settings.bot_username} --db {args.db}"
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

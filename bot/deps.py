@@ -23,6 +23,10 @@ class Settings:
     invite_ttl: timedelta = timedelta(days=14)
     max_send_attempts: int = 8
     poll_interval: float = 1.0  # seconds between dispatcher ticks when nothing wakes it
+    # Telegram: about 1 message per second per chat (short bursts pass), 30 per second overall.
+    per_chat_rate: float = 1.0
+    per_chat_burst: float = 3.0
+    global_rate: float = 30.0
 
 
 @dataclass

@@ -9,6 +9,7 @@ crash can arrive twice. Telegram's limits are kept here: a per-chat bucket (burs
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from datetime import timedelta
@@ -32,13 +33,15 @@ BATCH = 100
 class Sender(Protocol):
     """The Telegram seam: each call returns the sent message id or raises SendError."""
 
-    async def send_text(self, chat_id: int, text: str,
-                        buttons: list[list[tuple[str, str]]] | None) -> int: ...
+    async def send_text(
+        self, chat_id: int, text: str, buttons: list[list[tuple[str, str]]] | None
+    ) -> int: ...
 
     async def copy(self, chat_id: int, from_chat_id: int, message_id: int) -> int: ...
 
-    async def edit_buttons(self, chat_id: int, message_id: int,
-                           buttons: list[list[tuple[str, str]]]) -> int: ...
+    async def edit_buttons(
+        self, chat_id: int, message_id: int, buttons: list[list[tuple[str, str]]]
+    ) -> int: ...
 
 
 class Bucket:
@@ -72,15 +75,14 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 
 class Dispatcher:
-    def __init__(self, deps: Deps, sender: Sender, host: FlowHost | None = None,
-                 per_chat_rate: float = 1.0, per_chat_burst: float = 3.0,
-                 global_rate: float = 30.0) -> None:
+    def __init__(self, deps: Deps, sender: Sender, host: FlowHost | None = None) -> None:
         self.deps = deps
         self.sender = sender
         self.host = host or FlowHost(deps)
         self._chat: dict[int, Bucket] = {}
-        self._global = Bucket(global_rate, global_rate)
-        self._per_chat = (per_chat_rate, per_chat_burst)
+        settings = deps.settings
+        self._global = Bucket(settings.global_rate, settings.global_rate)
+        self._per_chat = (settings.per_chat_rate, settings.per_chat_burst)
         self._paused_until = 0.0
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -93,7 +95,8 @@ class Dispatcher:
         """Rows left `sending` by a crash count as an attempt and go out again."""
         async with self.deps.db.transaction() as conn:
             cur = await conn.execute(
-                "UPDATE outbox SET status = 'pending' WHERE status = 'sending'")
+                "UPDATE outbox SET status = 'pending' WHERE status = 'sending'"
+            )
             return cur.rowcount
 
     async def run(self) -> None:
@@ -104,10 +107,8 @@ class Dispatcher:
                 await self.tick()
             except Exception:
                 log.exception("dispatcher tick failed; trying again")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.deps.settings.poll_interval)
-            except TimeoutError:
-                pass
             self._wake.clear()
 
     def stop(self) -> None:
@@ -131,7 +132,9 @@ class Dispatcher:
         now = self.deps.clock.now()
         rows = await self.deps.db.fetchall(
             "SELECT * FROM timers WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id"
-            " LIMIT ?", (to_db(now), BATCH))
+            " LIMIT ?",
+            (to_db(now), BATCH),
+        )
         for row in rows:
             try:
                 async with self.deps.db.transaction() as conn:
@@ -139,15 +142,17 @@ class Dispatcher:
             except Exception:
                 log.exception("timer %s failed; it is dropped", row["id"])
                 async with self.deps.db.transaction() as conn:
-                    await conn.execute("UPDATE timers SET status = 'cancelled' WHERE id = ?",
-                                       (row["id"],))
+                    await conn.execute(
+                        "UPDATE timers SET status = 'cancelled' WHERE id = ?", (row["id"],)
+                    )
                     await log_event(conn, now, "timer_failed", row["person_id"], ref=row["ref"])
         return len(rows)
 
     async def _fire(self, conn: Any, row: Any) -> None:
         now = self.deps.clock.now()
-        cur = await conn.execute("UPDATE timers SET status = 'done' WHERE id = ? AND "
-                                 "status = 'pending'", (row["id"],))
+        cur = await conn.execute(
+            "UPDATE timers SET status = 'done' WHERE id = ? AND status = 'pending'", (row["id"],)
+        )
         if cur.rowcount != 1:
             return
         person = await by_id(conn, row["person_id"])
@@ -162,13 +167,21 @@ class Dispatcher:
                 await self.host.actions.resume(conn, person)
         elif expires is not None and expires <= now:
             await conn.execute("UPDATE timers SET status = 'expired' WHERE id = ?", (row["id"],))
-            await log_event(conn, now, "flow_expired", person.id, person.coach_id,
-                            flow_id=payload["flow"], ref=row["ref"])
+            await log_event(
+                conn,
+                now,
+                "flow_expired",
+                person.id,
+                person.coach_id,
+                flow_id=payload["flow"],
+                ref=row["ref"],
+            )
         elif person.status != Status.ACTIVE:
             await conn.execute("UPDATE timers SET status = 'skipped' WHERE id = ?", (row["id"],))
         else:
-            await self.host.start(conn, person, payload["flow"], payload.get("vars"),
-                                  scheduled=True, expires=expires)
+            await self.host.start(
+                conn, person, payload["flow"], payload.get("vars"), scheduled=True, expires=expires
+            )
         if (row["ref"] or "").startswith("checkin:"):
             fresh = await by_id(conn, person.id)
             if fresh is not None:
@@ -180,7 +193,9 @@ class Dispatcher:
         now = self.deps.clock.now()
         rows = await self.deps.db.fetchall(
             "SELECT * FROM outbox WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id"
-            " LIMIT ?", (to_db(now), BATCH))
+            " LIMIT ?",
+            (to_db(now), BATCH),
+        )
         handled, blocked = 0, False
         busy_chats: set[int] = set()
         for row in rows:
@@ -225,22 +240,27 @@ class Dispatcher:
             if fitted != now:
                 if expires is not None and fitted >= expires:
                     await self._finish(conn, row, "expired")
-                    await log_event(conn, now, "message_expired", row["person_id"],
-                                    value="quiet_hours")
+                    await log_event(
+                        conn, now, "message_expired", row["person_id"], value="quiet_hours"
+                    )
                 else:
-                    await conn.execute("UPDATE outbox SET due_at = ? WHERE id = ?",
-                                       (to_db(fitted), row["id"]))
+                    await conn.execute(
+                        "UPDATE outbox SET due_at = ? WHERE id = ?", (to_db(fitted), row["id"])
+                    )
                 return False
         return True
 
     async def _finish(self, conn: Any, row: Any, status: str) -> None:
-        await conn.execute("UPDATE outbox SET status = ?, payload = '{}' WHERE id = ?",
-                           (status, row["id"]))
+        await conn.execute(
+            "UPDATE outbox SET status = ?, payload = '{}' WHERE id = ?", (status, row["id"])
+        )
 
     async def _send(self, row: Any) -> None:
         async with self.deps.db.transaction() as conn:
-            await conn.execute("UPDATE outbox SET status = 'sending', attempts = attempts + 1"
-                               " WHERE id = ?", (row["id"],))
+            await conn.execute(
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
+                (row["id"],),
+            )
         payload = json.loads(row["payload"])
         try:
             message_id = await self._perform(row, payload)
@@ -252,28 +272,38 @@ class Dispatcher:
             await conn.execute(
                 "UPDATE outbox SET status = 'sent', sent_at = ?, telegram_message_id = ?,"
                 " payload = '{}', last_error = NULL WHERE id = ?",
-                (to_db(now), message_id, row["id"]))
+                (to_db(now), message_id, row["id"]),
+            )
             if row["run_id"] is not None and row["seq"] is not None:
-                await conn.execute("UPDATE runs SET question_message_id = ? WHERE id = ?",
-                                   (message_id, row["run_id"]))
+                await conn.execute(
+                    "UPDATE runs SET question_message_id = ? WHERE id = ?",
+                    (message_id, row["run_id"]),
+                )
             if row["kind"] == "message":
-                await log_event(conn, now, "message_sent", row["person_id"],
-                                value="unsolicited" if row["unsolicited"] else "reply",
-                                ref=f"run:{row['run_id']}" if row["run_id"] else None)
+                await log_event(
+                    conn,
+                    now,
+                    "message_sent",
+                    row["person_id"],
+                    value="unsolicited" if row["unsolicited"] else "reply",
+                    ref=f"run:{row['run_id']}" if row["run_id"] else None,
+                )
 
     async def _perform(self, row: Any, payload: dict[str, Any]) -> int:
         chat_id = row["chat_id"]
         if row["kind"] == "copy":
             return await self.sender.copy(chat_id, payload["from_chat_id"], payload["message_id"])
         if row["kind"] == "edit":
-            return await self.sender.edit_buttons(chat_id, payload["message_id"],
-                                                  payload["buttons"])
+            return await self.sender.edit_buttons(
+                chat_id, payload["message_id"], payload["buttons"]
+            )
         parts = split_text(payload["text"])
         message_id = 0
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             message_id = await self.sender.send_text(
-                chat_id, part, payload.get("buttons") if last else None)
+                chat_id, part, payload.get("buttons") if last else None
+            )
         return message_id
 
     async def _failed(self, row: Any, err: SendError) -> None:
@@ -284,17 +314,21 @@ class Dispatcher:
                 self._paused_until = asyncio.get_running_loop().time() + err.retry_after
                 await conn.execute(
                     "UPDATE outbox SET status = 'pending', due_at = ?, last_error = ? WHERE id = ?",
-                    (to_db(now + timedelta(seconds=err.retry_after)), name, row["id"]))
+                    (to_db(now + timedelta(seconds=err.retry_after)), name, row["id"]),
+                )
                 return
             attempts = row["attempts"] + 1
             if isinstance(err, Transient) and attempts < self.deps.settings.max_send_attempts:
-                backoff = min(2 ** attempts, 300)  # capped exponential backoff, in seconds
+                backoff = min(2**attempts, 300)  # capped exponential backoff, in seconds
                 await conn.execute(
                     "UPDATE outbox SET status = 'pending', due_at = ?, last_error = ? WHERE id = ?",
-                    (to_db(now + timedelta(seconds=backoff)), name, row["id"]))
+                    (to_db(now + timedelta(seconds=backoff)), name, row["id"]),
+                )
                 return
-            await conn.execute("UPDATE outbox SET status = 'failed', payload = '{}',"
-                               " last_error = ? WHERE id = ?", (name, row["id"]))
+            await conn.execute(
+                "UPDATE outbox SET status = 'failed', payload = '{}', last_error = ? WHERE id = ?",
+                (name, row["id"]),
+            )
             await log_event(conn, now, "message_failed", row["person_id"], value=name)
             if isinstance(err, Unreachable):
                 await self._unreachable(conn, row["person_id"])

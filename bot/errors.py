@@ -1,13 +1,13 @@
 """Coachbot's own small error tree; lower-level errors are mapped once, at the edges.
 
-    CoachbotError
-    ├── ContentError (bot.content.problems)  content files are broken; lists every problem
-    ├── DatabaseError (storage.db)           wrong SQLite settings or a failed migration
-    └── SendError                            Telegram did not take a message
-        ├── RetryLater                       429: wait `retry_after` seconds, then retry
-        ├── Transient                        5xx, connect/pool timeout, network: retry with backoff
-        ├── Unreachable                      403: blocked or deleted; never retried
-        └── Rejected                         400: this message can never be sent as it is
+CoachbotError
+├── ContentError (bot.content.problems)  content files are broken; lists every problem
+├── DatabaseError (storage.db)           wrong SQLite settings or a failed migration
+└── SendError                            Telegram did not take a message
+    ├── RetryLater                       429: wait `retry_after` seconds, then retry
+    ├── Transient                        5xx, connect/pool timeout, network: retry with backoff
+    ├── Unreachable                      403: blocked or deleted; never retried
+    └── Rejected                         400: this message can never be sent as it is
 """
 
 from __future__ import annotations

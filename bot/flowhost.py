@@ -21,7 +21,7 @@ from bot.actions import Actions
 from bot.clock import from_db, to_db
 from bot.deps import Deps
 from bot.engine import runner
-from bot.engine.model import AnswerType, Flow, Option
+from bot.engine.model import AnswerType, Flow, Option, StepKind
 from bot.events import log_event
 from bot.people import Person, Role, caseload
 from bot.people import by_id as person_by_id
@@ -37,48 +37,93 @@ class FlowHost:
 
     # --- starting -------------------------------------------------------------
 
-    async def start(self, conn: aiosqlite.Connection, person: Person, flow_id: str,
-                    vars: Mapping[str, Any] | None = None, *, scheduled: bool = False,
-                    expires: datetime | None = None) -> None:
+    async def start(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        flow_id: str,
+        vars: Mapping[str, Any] | None = None,
+        *,
+        scheduled: bool = False,
+        expires: datetime | None = None,
+    ) -> None:
         """Start a flow now; a scheduled one queues behind a question that is waiting."""
         now = self.deps.clock.now()
         flow = self.deps.content.flows[flow_id]
         active = await self._run_row(conn, person.id, "active")
+        if active is not None and active["expires_at"] and from_db(active["expires_at"]) <= now:
+            # A scheduled question nobody answered in time stops blocking the next one.
+            await self._set_status(conn, active["id"], "expired")
+            await log_event(
+                conn,
+                now,
+                "flow_expired",
+                person.id,
+                person.coach_id,
+                flow_id=active["flow_id"],
+                ref=f"run:{active['id']}",
+            )
+            active = None
+        if active is not None and scheduled and not _asks(flow):
+            active = None  # a flow that asks nothing cannot get in the way of a question
         if active is not None:
             if scheduled:
                 await conn.execute(
                     "INSERT INTO runs (person_id, flow_id, status, state, expires_at, created_at,"
                     " updated_at) VALUES (?, ?, 'queued', ?, ?, ?, ?)",
-                    (person.id, flow_id, json.dumps({"vars": dict(vars or {})}),
-                     to_db(expires) if expires else None, to_db(now), to_db(now)))
+                    (
+                        person.id,
+                        flow_id,
+                        json.dumps({"vars": dict(vars or {})}),
+                        to_db(expires) if expires else None,
+                        to_db(now),
+                        to_db(now),
+                    ),
+                )
                 return
             # The same command again restarts it; another one suspends the waiting question.
             status = "cancelled" if active["flow_id"] == flow_id else "suspended"
             await self._set_status(conn, active["id"], status)
-        await self._begin(conn, person, flow, dict(vars or {}), scheduled=scheduled,
-                          expires=expires)
+        await self._begin(
+            conn, person, flow, dict(vars or {}), scheduled=scheduled, expires=expires
+        )
 
-    async def _begin(self, conn: aiosqlite.Connection, person: Person, flow: Flow,
-                     vars: dict[str, Any], *, scheduled: bool, expires: datetime | None,
-                     run_id: int | None = None) -> None:
+    async def _begin(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        flow: Flow,
+        vars: dict[str, Any],
+        *,
+        scheduled: bool,
+        expires: datetime | None,
+        run_id: int | None = None,
+    ) -> None:
         now = self.deps.clock.now()
         if run_id is None:
             cur = await conn.execute(
                 "INSERT INTO runs (person_id, flow_id, status, state, expires_at, created_at,"
                 " updated_at) VALUES (?, ?, 'active', '{}', ?, ?, ?)",
-                (person.id, flow.id, to_db(expires) if expires else None, to_db(now),
-                 to_db(now)))
+                (person.id, flow.id, to_db(expires) if expires else None, to_db(now), to_db(now)),
+            )
             run_id = int(cur.lastrowid or 0)
-        await log_event(conn, now, "flow_started", person.id, person.coach_id, flow_id=flow.id,
-                        ref=f"run:{run_id}")
+        await log_event(
+            conn,
+            now,
+            "flow_started",
+            person.id,
+            person.coach_id,
+            flow_id=flow.id,
+            ref=f"run:{run_id}",
+        )
         result = runner.start(flow, vars, await self.sources(conn, person, flow))
-        await self.apply(conn, person, run_id, flow, result, scheduled=scheduled,
-                         expires=expires)
+        await self.apply(conn, person, run_id, flow, result, scheduled=scheduled, expires=expires)
 
     # --- answering ------------------------------------------------------------
 
-    async def press(self, conn: aiosqlite.Connection, person: Person, run_id: int, seq: int,
-                    index: int) -> str | None:
+    async def press(
+        self, conn: aiosqlite.Connection, person: Person, run_id: int, seq: int, index: int
+    ) -> str | None:
         """A button press; returns STALE when it no longer applies (or is not theirs)."""
         loaded = await self._load(conn, person, run_id)
         if loaded is None:
@@ -90,8 +135,9 @@ class FlowHost:
         event = runner.Answer(seq=seq, value=option.value)
         return await self._answer(conn, person, flow, state, row, event, option)
 
-    async def text(self, conn: aiosqlite.Connection, person: Person, text: str,
-                   chat_id: int, message_id: int) -> bool:
+    async def text(
+        self, conn: aiosqlite.Connection, person: Person, text: str, chat_id: int, message_id: int
+    ) -> bool:
         """Typed text while a question waits; False when no question is waiting."""
         row = await self._run_row(conn, person.id, "active")
         if row is None:
@@ -112,86 +158,133 @@ class FlowHost:
         await self._answer(conn, person, flow, state, row, event, option)
         return True
 
-    async def timeout(self, conn: aiosqlite.Connection, person: Person, run_id: int,
-                      seq: int) -> None:
+    async def timeout(
+        self, conn: aiosqlite.Connection, person: Person, run_id: int, seq: int
+    ) -> None:
         loaded = await self._load(conn, person, run_id)
         if loaded is None:
             return
         flow, state, _ = loaded
-        result = runner.advance(flow, state, runner.Timeout(seq),
-                                await self.sources(conn, person, flow))
+        result = runner.advance(
+            flow, state, runner.Timeout(seq), await self.sources(conn, person, flow)
+        )
         if any(isinstance(a, runner.Stale) for a in result.actions):
             return
         await self.apply(conn, person, run_id, flow, result, scheduled=False, expires=None)
 
-    async def _answer(self, conn: aiosqlite.Connection, person: Person, flow: Flow,
-                      state: runner.RunState, row: Any, event: runner.Answer,
-                      option: Option | None) -> str | None:
+    async def _answer(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        flow: Flow,
+        state: runner.RunState,
+        row: Any,
+        event: runner.Answer,
+        option: Option | None,
+    ) -> str | None:
         result = runner.advance(flow, state, event, await self.sources(conn, person, flow))
         if any(isinstance(a, runner.Stale) for a in result.actions):
             return STALE
         accepted = any(isinstance(a, runner.Recorded) for a in result.actions)
-        if accepted and row["question_message_id"]:
+        if accepted and row["question_message_id"] and state.options:
             label = self._label(person, option) if option else None
             buttons = [(f"✅ {label}", "x")] if label else []
-            await outbox.edit_buttons(conn, self.deps, person, row["question_message_id"],
-                                      buttons)
+            await outbox.edit_buttons(conn, self.deps, person, row["question_message_id"], buttons)
         await self.apply(conn, person, row["id"], flow, result, scheduled=False, expires=None)
         return None
 
     # --- applying engine actions ----------------------------------------------
 
-    async def apply(self, conn: aiosqlite.Connection, person: Person, run_id: int, flow: Flow,
-                    result: runner.Result, *, scheduled: bool,
-                    expires: datetime | None) -> None:
+    async def apply(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        run_id: int,
+        flow: Flow,
+        result: runner.Result,
+        *,
+        scheduled: bool,
+        expires: datetime | None,
+    ) -> None:
         now = self.deps.clock.now()
         state = result.state
-        await conn.execute("UPDATE runs SET state = ?, updated_at = ? WHERE id = ?",
-                           (json.dumps(state.to_json()), to_db(now), run_id))
+        await conn.execute(
+            "UPDATE runs SET state = ?, updated_at = ? WHERE id = ?",
+            (json.dumps(state.to_json()), to_db(now), run_id),
+        )
         context = await self.context(conn, person)
         finished: runner.Finished | None = None
         for action in result.actions:
             match action:
                 case runner.Say(key=key, vars=vars):
-                    await outbox.say(conn, self.deps, person, key, {**vars, **context},
-                                     unsolicited=scheduled, expires=expires)
+                    await outbox.say(
+                        conn,
+                        self.deps,
+                        person,
+                        key,
+                        {**vars, **context},
+                        unsolicited=scheduled,
+                        expires=expires,
+                    )
                 case runner.Ask():
                     await self._ask(conn, person, run_id, action, context, scheduled, expires)
                 case runner.Invalid(answer=answer):
                     await outbox.say(conn, self.deps, person, f"invalid.{answer.value}", context)
                 case runner.StartTimer(seq=seq, after=after):
-                    await timers.add(conn, now, person.id, "timeout",
-                                     {"run_id": run_id, "seq": seq}, now + after)
+                    await timers.add(
+                        conn, now, person.id, "timeout", {"run_id": run_id, "seq": seq}, now + after
+                    )
                 case runner.Perform():
                     await self.actions.perform(conn, person, run_id, action, context)
                     person = await person_by_id(conn, person.id) or person
                     context = await self.context(conn, person)
                 case runner.Recorded(step=step, value=value, answer=answer):
-                    await self._log_answer(conn, person, run_id, flow, step, value, answer,
-                                           state.seq)
+                    await self._log_answer(
+                        conn, person, run_id, flow, step, value, answer, state.seq
+                    )
                 case runner.Finished():
                     finished = action
         if finished is not None:
             status = "expired" if finished.reason == "timeout" else "done"
             await self._set_status(conn, run_id, status)
             kind = {"timeout": "flow_timed_out", "invalid": "flow_gave_up"}.get(
-                finished.reason, "flow_finished")
-            await log_event(conn, now, kind, person.id, person.coach_id, flow_id=flow.id,
-                            ref=f"run:{run_id}")
+                finished.reason, "flow_finished"
+            )
+            await log_event(
+                conn, now, kind, person.id, person.coach_id, flow_id=flow.id, ref=f"run:{run_id}"
+            )
             if finished.reason == "invalid":
                 await outbox.say(conn, self.deps, person, "invalid.gave_up", context)
             await self.next_run(conn, person)
 
-    async def _ask(self, conn: aiosqlite.Connection, person: Person, run_id: int,
-                   ask: runner.Ask, context: Mapping[str, Any], scheduled: bool,
-                   expires: datetime | None) -> None:
+    async def _ask(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        run_id: int,
+        ask: runner.Ask,
+        context: Mapping[str, Any],
+        scheduled: bool,
+        expires: datetime | None,
+    ) -> None:
         if person.telegram_id is None:
             return
         text = outbox.render(self.deps, person, ask.key, {**ask.vars, **context})
-        buttons = [(self._label(person, o), f"a:{run_id}:{ask.seq}:{i}")
-                   for i, o in enumerate(ask.options)]
-        await outbox.message(conn, self.deps, person, person.telegram_id, text, buttons=buttons,
-                             unsolicited=scheduled, expires=expires, run_id=run_id, seq=ask.seq)
+        buttons = [
+            (self._label(person, o), f"a:{run_id}:{ask.seq}:{i}") for i, o in enumerate(ask.options)
+        ]
+        await outbox.message(
+            conn,
+            self.deps,
+            person,
+            person.telegram_id,
+            text,
+            buttons=buttons,
+            unsolicited=scheduled,
+            expires=expires,
+            run_id=run_id,
+            seq=ask.seq,
+        )
 
     async def next_run(self, conn: aiosqlite.Connection, person: Person) -> None:
         """After a run ends: resume an interrupted question, else start a queued flow."""
@@ -200,30 +293,46 @@ class FlowHost:
             return
         suspended = await conn.execute_fetchall(
             "SELECT * FROM runs WHERE person_id = ? AND status = 'suspended' ORDER BY id DESC"
-            " LIMIT 1", (person.id,))
+            " LIMIT 1",
+            (person.id,),
+        )
         for row in suspended:
             await self._set_status(conn, row["id"], "active")
             flow = self.deps.content.flows[row["flow_id"]]
             state = runner.RunState.from_json(json.loads(row["state"]))
-            result = runner.advance(flow, state, runner.Resume(),
-                                    await self.sources(conn, person, flow))
-            await self.apply(conn, person, row["id"], flow, result, scheduled=False,
-                             expires=None)
+            result = runner.advance(
+                flow, state, runner.Resume(), await self.sources(conn, person, flow)
+            )
+            await self.apply(conn, person, row["id"], flow, result, scheduled=False, expires=None)
             return
         queued = await conn.execute_fetchall(
-            "SELECT * FROM runs WHERE person_id = ? AND status = 'queued' ORDER BY id",
-            (person.id,))
+            "SELECT * FROM runs WHERE person_id = ? AND status = 'queued' ORDER BY id", (person.id,)
+        )
         for row in queued:
             expires = from_db(row["expires_at"]) if row["expires_at"] else None
             if expires is not None and expires <= now:
                 await self._set_status(conn, row["id"], "expired")
-                await log_event(conn, now, "flow_expired", person.id, person.coach_id,
-                                flow_id=row["flow_id"], ref=f"run:{row['id']}")
+                await log_event(
+                    conn,
+                    now,
+                    "flow_expired",
+                    person.id,
+                    person.coach_id,
+                    flow_id=row["flow_id"],
+                    ref=f"run:{row['id']}",
+                )
                 continue
             await self._set_status(conn, row["id"], "active")
             vars = json.loads(row["state"]).get("vars", {})
-            await self._begin(conn, person, self.deps.content.flows[row["flow_id"]], vars,
-                              scheduled=True, expires=expires, run_id=row["id"])
+            await self._begin(
+                conn,
+                person,
+                self.deps.content.flows[row["flow_id"]],
+                vars,
+                scheduled=True,
+                expires=expires,
+                run_id=row["id"],
+            )
             return
 
     # --- helpers --------------------------------------------------------------
@@ -232,11 +341,15 @@ class FlowHost:
         """Variables every message may use: name, coach, language (own name)."""
         coach = await person_by_id(conn, person.coach_id)
         catalogs = self.deps.content.catalogs
-        return {"name": person.name, "coach": coach.name if coach else "",
-                "language": catalogs.by_code[catalogs.pick(person.language)].name}
+        return {
+            "name": person.name,
+            "coach": coach.name if coach else "",
+            "language": catalogs.by_code[catalogs.pick(person.language)].name,
+        }
 
-    async def sources(self, conn: aiosqlite.Connection, person: Person,
-                      flow: Flow) -> dict[str, Sequence[Option]]:
+    async def sources(
+        self, conn: aiosqlite.Connection, person: Person, flow: Flow
+    ) -> dict[str, Sequence[Option]]:
         content = self.deps.content
         catalogs = content.catalogs
         locale = catalogs.by_code[catalogs.pick(person.language)].locale
@@ -245,17 +358,22 @@ class FlowHost:
             if name == "languages":
                 found[name] = [Option(c, text=cat.name) for c, cat in catalogs.by_code.items()]
             elif name == "participants" and person.role == Role.COACH:
-                found[name] = [Option(str(p.id), text=p.name)
-                               for p in await caseload(conn, person.id)]
+                found[name] = [
+                    Option(str(p.id), text=p.name) for p in await caseload(conn, person.id)
+                ]
             elif name == "days":
-                days = upcoming_days(self.deps.clock.now(),
-                                     content.schedules.appointment_days_ahead, content.tz)
-                found[name] = [Option(d.isoformat(), text=format_date(d, "EEE d MMM",
-                                                                      locale=locale))
-                               for d in days]
+                days = upcoming_days(
+                    self.deps.clock.now(), content.schedules.appointment_days_ahead, content.tz
+                )
+                found[name] = [
+                    Option(d.isoformat(), text=format_date(d, "EEE d MMM", locale=locale))
+                    for d in days
+                ]
             elif name == "times":
-                found[name] = [Option(t.strftime("%H:%M"), text=t.strftime("%H:%M"))
-                               for t in content.schedules.appointment_times]
+                found[name] = [
+                    Option(t.strftime("%H:%M"), text=t.strftime("%H:%M"))
+                    for t in content.schedules.appointment_times
+                ]
             elif name == "places":
                 found[name] = [Option(p.id, text=p.name) for p in content.places]
             elif name == "appointments" and person.role == Role.COACH:
@@ -277,21 +395,42 @@ class FlowHost:
                 return option
         return None
 
-    async def _log_answer(self, conn: aiosqlite.Connection, person: Person, run_id: int,
-                          flow: Flow, step: str, value: Any, answer: AnswerType,
-                          seq: int) -> None:
+    async def _log_answer(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        run_id: int,
+        flow: Flow,
+        step: str,
+        value: Any,
+        answer: AnswerType,
+        seq: int,
+    ) -> None:
         now = self.deps.clock.now()
         sent = await conn.execute_fetchall(
             "SELECT sent_at FROM outbox WHERE run_id = ? AND sent_at IS NOT NULL"
-            " ORDER BY id LIMIT 1", (run_id,))
+            " ORDER BY id LIMIT 1",
+            (run_id,),
+        )
         latency = (now - from_db(sent[0]["sent_at"])).total_seconds() if sent else None
         # Free text never enters the log; only that an answer came.
         logged = None if answer == AnswerType.TEXT else str(value)
-        await log_event(conn, now, "answer", person.id, person.coach_id, flow_id=flow.id,
-                        step=step, value=logged, ref=f"run:{run_id}", latency_s=latency)
+        await log_event(
+            conn,
+            now,
+            "answer",
+            person.id,
+            person.coach_id,
+            flow_id=flow.id,
+            step=step,
+            value=logged,
+            ref=f"run:{run_id}",
+            latency_s=latency,
+        )
 
-    async def _load(self, conn: aiosqlite.Connection, person: Person,
-                    run_id: int) -> tuple[Flow, runner.RunState, Any] | None:
+    async def _load(
+        self, conn: aiosqlite.Connection, person: Person, run_id: int
+    ) -> tuple[Flow, runner.RunState, Any] | None:
         rows = await conn.execute_fetchall("SELECT * FROM runs WHERE id = ?", (run_id,))
         if not rows:
             return None
@@ -306,17 +445,26 @@ class FlowHost:
     async def _run_row(self, conn: aiosqlite.Connection, person_id: int, status: str) -> Any:
         rows = await conn.execute_fetchall(
             "SELECT * FROM runs WHERE person_id = ? AND status = ? ORDER BY id DESC LIMIT 1",
-            (person_id, status))
+            (person_id, status),
+        )
         return rows[0] if rows else None
 
     async def _set_status(self, conn: aiosqlite.Connection, run_id: int, status: str) -> None:
-        await conn.execute("UPDATE runs SET status = ?, updated_at = ? WHERE id = ?",
-                           (status, to_db(self.deps.clock.now()), run_id))
+        await conn.execute(
+            "UPDATE runs SET status = ?, updated_at = ? WHERE id = ?",
+            (status, to_db(self.deps.clock.now()), run_id),
+        )
 
     async def cancel_runs(self, conn: aiosqlite.Connection, person_id: int) -> None:
         await conn.execute(
             "UPDATE runs SET status = 'cancelled' WHERE person_id = ? AND status IN"
-            " ('active', 'suspended', 'queued')", (person_id,))
+            " ('active', 'suspended', 'queued')",
+            (person_id,),
+        )
+
+
+def _asks(flow: Flow) -> bool:
+    return any(step.kind == StepKind.ASK for step in flow.steps.values())
 
 
 def _plain(text: str) -> str:

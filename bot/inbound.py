@@ -21,10 +21,18 @@ from bot.people import Person, Role, Status, by_telegram, update
 
 log = logging.getLogger(__name__)
 
-PARTICIPANT_COMMANDS = {"language": "language", "pause": "pause", "stop": "stop",
-                        "coach": "contact_coach"}
-COACH_COMMANDS = {"language": "language", "newparticipant": "new_participant",
-                  "appointment": "new_appointment", "appointments": "change_appointment"}
+PARTICIPANT_COMMANDS = {
+    "language": "language",
+    "pause": "pause",
+    "stop": "stop",
+    "coach": "contact_coach",
+}
+COACH_COMMANDS = {
+    "language": "language",
+    "newparticipant": "new_participant",
+    "appointment": "new_appointment",
+    "appointments": "change_appointment",
+}
 COORDINATOR_COMMANDS = {"language": "language"}
 
 
@@ -60,16 +68,18 @@ class InboundService:
         if event.chat_type != "private":
             return Outcome(handled=False)  # never answer in groups or channels
         async with self.deps.db.transaction() as conn:
-            cur = await conn.execute("INSERT OR IGNORE INTO inbound (update_id, received_at)"
-                                     " VALUES (?, ?)",
-                                     (event.update_id, to_db(self.deps.clock.now())))
+            cur = await conn.execute(
+                "INSERT OR IGNORE INTO inbound (update_id, received_at) VALUES (?, ?)",
+                (event.update_id, to_db(self.deps.clock.now())),
+            )
             if cur.rowcount == 0:
                 return Outcome(handled=False)  # seen before: Telegram delivered it twice
             person = await by_telegram(conn, event.user_id)
             return await self._route(conn, person, event)
 
-    async def _route(self, conn: aiosqlite.Connection, person: Person | None,
-                     event: Inbound) -> Outcome:
+    async def _route(
+        self, conn: aiosqlite.Connection, person: Person | None, event: Inbound
+    ) -> Outcome:
         if event.kind == "command" and event.command == "start":
             return await self._start(conn, person, event)
         if person is None:
@@ -85,15 +95,20 @@ class InboundService:
             return await self._command(conn, person, event)
         return await self._message(conn, person, event)
 
-    async def _start(self, conn: aiosqlite.Connection, person: Person | None,
-                     event: Inbound) -> Outcome:
+    async def _start(
+        self, conn: aiosqlite.Connection, person: Person | None, event: Inbound
+    ) -> Outcome:
         token = (event.args or "").strip()
         if token:
             invited = await redeem(conn, self.deps, token)
-            if invited is None or invited.telegram_id is not None or (
-                    person is not None and person.id != invited.id):
-                await log_event(conn, self.deps.clock.now(), "invite_refused",
-                                person.id if person else None)
+            if (
+                invited is None
+                or invited.telegram_id is not None
+                or (person is not None and person.id != invited.id)
+            ):
+                await log_event(
+                    conn, self.deps.clock.now(), "invite_refused", person.id if person else None
+                )
                 await self._reply(conn, person, event, "start.invalid_token")
                 return Outcome()
             return await self._link(conn, invited, event)
@@ -101,7 +116,10 @@ class InboundService:
             await self._reply(conn, None, event, "help.unknown")
             return Outcome()
         if person.role == Role.PARTICIPANT and person.status in (
-                Status.STOPPED, Status.PAUSED, Status.UNREACHABLE):
+            Status.STOPPED,
+            Status.PAUSED,
+            Status.UNREACHABLE,
+        ):
             await self.host.actions.resume(conn, person)
         elif person.role == Role.PARTICIPANT and person.status == Status.DECLINED:
             await update(conn, person.id, status=Status.INVITED.value)
@@ -111,13 +129,13 @@ class InboundService:
         await self._reply(conn, await self._fresh(conn, person), event, "start.welcome_back")
         return Outcome()
 
-    async def _link(self, conn: aiosqlite.Connection, invited: Person,
-                    event: Inbound) -> Outcome:
+    async def _link(self, conn: aiosqlite.Connection, invited: Person, event: Inbound) -> Outcome:
         now = self.deps.clock.now()
         language = invited.language or self.deps.content.catalogs.pick(event.language_code)
         status = Status.INVITED if invited.role == Role.PARTICIPANT else Status.ACTIVE
-        await update(conn, invited.id, telegram_id=event.user_id, language=language,
-                     status=status.value)
+        await update(
+            conn, invited.id, telegram_id=event.user_id, language=language, status=status.value
+        )
         await log_event(conn, now, "linked", invited.id, invited.coach_id)
         person = await self._fresh(conn, invited)
         if person.role == Role.PARTICIPANT:
@@ -128,21 +146,22 @@ class InboundService:
             await outbox.say(conn, self.deps, person, "start.coordinator_welcome")
         return Outcome()
 
-    async def _command(self, conn: aiosqlite.Connection, person: Person,
-                       event: Inbound) -> Outcome:
+    async def _command(self, conn: aiosqlite.Connection, person: Person, event: Inbound) -> Outcome:
         command = event.command or ""
         if command == "help":
             await self._reply(conn, person, event, f"help.{person.role.value}")
             return Outcome()
-        table = {Role.PARTICIPANT: PARTICIPANT_COMMANDS, Role.COACH: COACH_COMMANDS,
-                 Role.COORDINATOR: COORDINATOR_COMMANDS}[person.role]
+        table = {
+            Role.PARTICIPANT: PARTICIPANT_COMMANDS,
+            Role.COACH: COACH_COMMANDS,
+            Role.COORDINATOR: COORDINATOR_COMMANDS,
+        }[person.role]
         flow_id = table.get(command)
         if flow_id is None:
             known = command in {*PARTICIPANT_COMMANDS, *COACH_COMMANDS}
             key = "not_allowed" if known else "unknown_command"
             if known:
-                await log_event(conn, self.deps.clock.now(), "refused", person.id,
-                                value=command)
+                await log_event(conn, self.deps.clock.now(), "refused", person.id, value=command)
             await self._reply(conn, person, event, key)
             return Outcome()
         if person.role == Role.PARTICIPANT and person.status in (Status.DECLINED,):
@@ -155,8 +174,9 @@ class InboundService:
         await self.host.start(conn, person, flow_id)
         return Outcome()
 
-    async def _empty_source(self, conn: aiosqlite.Connection, person: Person,
-                            flow_id: str) -> str | None:
+    async def _empty_source(
+        self, conn: aiosqlite.Connection, person: Person, flow_id: str
+    ) -> str | None:
         """A coach flow that would offer nothing to pick says so instead of starting."""
         flow = self.deps.content.flows[flow_id]
         sources = await self.host.sources(conn, person, flow)
@@ -166,8 +186,9 @@ class InboundService:
             return "coach.no_appointments"
         return None
 
-    async def _callback(self, conn: aiosqlite.Connection, person: Person,
-                        event: Inbound) -> Outcome:
+    async def _callback(
+        self, conn: aiosqlite.Connection, person: Person, event: Inbound
+    ) -> Outcome:
         parts = (event.callback_data or "").split(":")
         stale = Outcome(self._text(person, "stale.answered", event))
         if len(parts) != 4 or parts[0] != "a":
@@ -178,16 +199,25 @@ class InboundService:
             return stale
         result = await self.host.press(conn, person, run_id, seq, index)
         if result == STALE:
-            await log_event(conn, self.deps.clock.now(), "stale_press", person.id,
-                            person.coach_id, ref=f"run:{run_id}")
+            await log_event(
+                conn,
+                self.deps.clock.now(),
+                "stale_press",
+                person.id,
+                person.coach_id,
+                ref=f"run:{run_id}",
+            )
             return stale
         return Outcome()
 
-    async def _message(self, conn: aiosqlite.Connection, person: Person,
-                       event: Inbound) -> Outcome:
-        if event.kind == "text" and event.text and event.message_id is not None:
-            if await self.host.text(conn, person, event.text, event.chat_id, event.message_id):
-                return Outcome()
+    async def _message(self, conn: aiosqlite.Connection, person: Person, event: Inbound) -> Outcome:
+        if (
+            event.kind == "text"
+            and event.text
+            and event.message_id is not None
+            and await self.host.text(conn, person, event.text, event.chat_id, event.message_id)
+        ):
+            return Outcome()
         if person.role != Role.PARTICIPANT:
             await self._reply(conn, person, event, f"help.{person.role.value}")
             return Outcome()
@@ -195,24 +225,30 @@ class InboundService:
             await self._reply(conn, person, event, "stopped.notice")
             return Outcome()
         if event.message_id is not None and event.kind in ("text", "photo", "voice", "document"):
-            await self.host.actions.relay(conn, person, event.chat_id, event.message_id,
-                                          event.kind)
+            await self.host.actions.relay(conn, person, event.chat_id, event.message_id, event.kind)
             await self._reply(conn, person, event, "relay.ack")
             return Outcome()
         await self._reply(conn, person, event, f"help.{person.role.value}")
         return Outcome()
 
-    async def _reply(self, conn: aiosqlite.Connection, person: Person | None, event: Inbound,
-                     key: str) -> None:
+    async def _reply(
+        self, conn: aiosqlite.Connection, person: Person | None, event: Inbound, key: str
+    ) -> None:
         context = await self.host.context(conn, person) if person else {}
         text = self._text(person, key, event, context)
         await outbox.message(conn, self.deps, person, event.chat_id, text)
 
-    def _text(self, person: Person | None, key: str, event: Inbound,
-              context: dict | None = None) -> str:
+    def _text(
+        self, person: Person | None, key: str, event: Inbound, context: dict | None = None
+    ) -> str:
         language = person.language if person and person.language else event.language_code
-        return outbox.render(self.deps, person, key, context or {"coach": "", "name": ""},
-                             language=self.deps.content.catalogs.pick(language))
+        return outbox.render(
+            self.deps,
+            person,
+            key,
+            context or {"coach": "", "name": ""},
+            language=self.deps.content.catalogs.pick(language),
+        )
 
     async def _fresh(self, conn: aiosqlite.Connection, person: Person) -> Person:
         from bot.people import by_id

@@ -21,24 +21,38 @@ def deep_link(username: str, token: str) -> str:
     return f"https://t.me/{username}?start={token}"
 
 
-async def create_person(conn: aiosqlite.Connection, now: datetime, role: Role, name: str, *,
-                        coach_id: int | None = None, language: str | None = None) -> int:
+async def create_person(
+    conn: aiosqlite.Connection,
+    now: datetime,
+    role: Role,
+    name: str,
+    *,
+    coach_id: int | None = None,
+    language: str | None = None,
+) -> int:
     cur = await conn.execute(
         "INSERT INTO people (role, name, language, coach_id, status, created_at)"
-        " VALUES (?, ?, ?, ?, 'invited', ?)", (role.value, name, language, coach_id, to_db(now)))
+        " VALUES (?, ?, ?, ?, 'invited', ?)",
+        (role.value, name, language, coach_id, to_db(now)),
+    )
     return int(cur.lastrowid or 0)
 
 
-async def new_invite(conn: aiosqlite.Connection, deps: Deps, person_id: int) -> tuple[str, datetime]:
+async def new_invite(
+    conn: aiosqlite.Connection, deps: Deps, person_id: int
+) -> tuple[str, datetime]:
     """A fresh token for a person (older unused ones stop working)."""
     now = deps.clock.now()
     token = deps.new_token()
     expires = now + deps.settings.invite_ttl
-    await conn.execute("UPDATE invites SET expires_at = ? WHERE person_id = ? AND used_at IS NULL",
-                       (to_db(now), person_id))
+    await conn.execute(
+        "UPDATE invites SET expires_at = ? WHERE person_id = ? AND used_at IS NULL",
+        (to_db(now), person_id),
+    )
     await conn.execute(
         "INSERT INTO invites (token_hash, person_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-        (token_hash(token), person_id, to_db(now), to_db(expires)))
+        (token_hash(token), person_id, to_db(now), to_db(expires)),
+    )
     return token, expires
 
 
@@ -51,14 +65,16 @@ async def redeem(conn: aiosqlite.Connection, deps: Deps, token: str) -> Person |
     now = deps.clock.now()
     rows = await conn.execute_fetchall(
         "SELECT id, person_id, expires_at, used_at FROM invites WHERE token_hash = ?",
-        (token_hash(token),))
+        (token_hash(token),),
+    )
     if not rows:
         return None
     row = rows[0]
     if row["used_at"] is not None or from_db(row["expires_at"]) <= now:
         return None
-    cur = await conn.execute("UPDATE invites SET used_at = ? WHERE id = ? AND used_at IS NULL",
-                             (to_db(now), row["id"]))
+    cur = await conn.execute(
+        "UPDATE invites SET used_at = ? WHERE id = ? AND used_at IS NULL", (to_db(now), row["id"])
+    )
     if cur.rowcount != 1:
         return None
     return await person_by_id(conn, row["person_id"])

@@ -27,73 +27,157 @@ def layout(buttons: Sequence[Button]) -> list[list[Button]]:
     return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
 
-def render(deps: Deps, person: Person | None, key: str, vars: Mapping[str, Any],
-           language: str | None = None) -> str:
+def render(
+    deps: Deps,
+    person: Person | None,
+    key: str,
+    vars: Mapping[str, Any],
+    language: str | None = None,
+) -> str:
     lang = language or (person.language if person else None)
     return deps.content.catalogs.render(key, lang, vars, deps.content.tz)
 
 
-async def _insert(conn: aiosqlite.Connection, deps: Deps, person: Person | None, chat_id: int,
-                  kind: str, payload: dict[str, Any], *, unsolicited: bool,
-                  due: datetime | None, expires: datetime | None,
-                  run_id: int | None = None, seq: int | None = None) -> int:
+async def _insert(
+    conn: aiosqlite.Connection,
+    deps: Deps,
+    person: Person | None,
+    chat_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    unsolicited: bool,
+    due: datetime | None,
+    expires: datetime | None,
+    run_id: int | None = None,
+    seq: int | None = None,
+) -> int:
     now = deps.clock.now()
     cur = await conn.execute(
         "INSERT INTO outbox (person_id, chat_id, kind, payload, unsolicited, run_id, seq,"
         " due_at, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (person.id if person else None, chat_id, kind, json.dumps(payload, ensure_ascii=False),
-         int(unsolicited), run_id, seq, to_db(due or now),
-         to_db(expires) if expires else None, to_db(now)),
+        (
+            person.id if person else None,
+            chat_id,
+            kind,
+            json.dumps(payload, ensure_ascii=False),
+            int(unsolicited),
+            run_id,
+            seq,
+            to_db(due or now),
+            to_db(expires) if expires else None,
+            to_db(now),
+        ),
     )
     return int(cur.lastrowid or 0)
 
 
-async def message(conn: aiosqlite.Connection, deps: Deps, person: Person | None, chat_id: int,
-                  text: str, *, buttons: Sequence[Button] = (), unsolicited: bool = False,
-                  due: datetime | None = None, expires: datetime | None = None,
-                  run_id: int | None = None, seq: int | None = None) -> int:
+async def message(
+    conn: aiosqlite.Connection,
+    deps: Deps,
+    person: Person | None,
+    chat_id: int,
+    text: str,
+    *,
+    buttons: Sequence[Button] = (),
+    unsolicited: bool = False,
+    due: datetime | None = None,
+    expires: datetime | None = None,
+    run_id: int | None = None,
+    seq: int | None = None,
+) -> int:
     payload: dict[str, Any] = {"text": text}
     if buttons:
         payload["buttons"] = layout(buttons)
-    return await _insert(conn, deps, person, chat_id, "message", payload,
-                         unsolicited=unsolicited, due=due, expires=expires, run_id=run_id,
-                         seq=seq)
+    return await _insert(
+        conn,
+        deps,
+        person,
+        chat_id,
+        "message",
+        payload,
+        unsolicited=unsolicited,
+        due=due,
+        expires=expires,
+        run_id=run_id,
+        seq=seq,
+    )
 
 
-async def say(conn: aiosqlite.Connection, deps: Deps, person: Person, key: str,
-              vars: Mapping[str, Any] | None = None, *, unsolicited: bool = False,
-              due: datetime | None = None, expires: datetime | None = None) -> int | None:
+async def say(
+    conn: aiosqlite.Connection,
+    deps: Deps,
+    person: Person,
+    key: str,
+    vars: Mapping[str, Any] | None = None,
+    *,
+    unsolicited: bool = False,
+    due: datetime | None = None,
+    expires: datetime | None = None,
+) -> int | None:
     """Render `key` for `person` and queue it; None when the person has no chat."""
     if person.telegram_id is None:
         return None
-    text = render(deps, person, key, vars or {})
-    return await message(conn, deps, person, person.telegram_id, text,
-                         unsolicited=unsolicited, due=due, expires=expires)
+    text = render(deps, person, key, {"name": person.name, **(vars or {})})
+    return await message(
+        conn,
+        deps,
+        person,
+        person.telegram_id,
+        text,
+        unsolicited=unsolicited,
+        due=due,
+        expires=expires,
+    )
 
 
-async def copy(conn: aiosqlite.Connection, deps: Deps, person: Person, from_chat_id: int,
-               message_id: int) -> int | None:
+async def copy(
+    conn: aiosqlite.Connection, deps: Deps, person: Person, from_chat_id: int, message_id: int
+) -> int | None:
     """Pass a message on without storing its content (Telegram copies it)."""
     if person.telegram_id is None:
         return None
     payload = {"from_chat_id": from_chat_id, "message_id": message_id}
-    return await _insert(conn, deps, person, person.telegram_id, "copy", payload,
-                         unsolicited=False, due=None, expires=None)
+    return await _insert(
+        conn,
+        deps,
+        person,
+        person.telegram_id,
+        "copy",
+        payload,
+        unsolicited=False,
+        due=None,
+        expires=None,
+    )
 
 
-async def edit_buttons(conn: aiosqlite.Connection, deps: Deps, person: Person, message_id: int,
-                       buttons: Sequence[Button]) -> int | None:
+async def edit_buttons(
+    conn: aiosqlite.Connection,
+    deps: Deps,
+    person: Person,
+    message_id: int,
+    buttons: Sequence[Button],
+) -> int | None:
     if person.telegram_id is None:
         return None
     payload = {"message_id": message_id, "buttons": layout(buttons)}
-    return await _insert(conn, deps, person, person.telegram_id, "edit", payload,
-                         unsolicited=False, due=None, expires=None)
+    return await _insert(
+        conn,
+        deps,
+        person,
+        person.telegram_id,
+        "edit",
+        payload,
+        unsolicited=False,
+        due=None,
+        expires=None,
+    )
 
 
 async def cancel_unsolicited(conn: aiosqlite.Connection, person_id: int) -> None:
     """Drop everything not yet sent that the person did not ask for."""
     await conn.execute(
         "UPDATE outbox SET status = 'cancelled', payload = '{}' WHERE person_id = ? AND "
-        "status = 'pending' AND unsolicited = 1", (person_id,))
-
-
+        "status = 'pending' AND unsolicited = 1",
+        (person_id,),
+    )

@@ -26,8 +26,9 @@ class Status(StrEnum):
 
 
 # Statuses in which nothing unasked may be sent.
-SILENCED = frozenset({Status.PAUSED, Status.STOPPED, Status.DECLINED, Status.UNREACHABLE,
-                      Status.DEACTIVATED})
+SILENCED = frozenset(
+    {Status.PAUSED, Status.STOPPED, Status.DECLINED, Status.UNREACHABLE, Status.DEACTIVATED}
+)
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,20 @@ class Person:
 
     @classmethod
     def from_row(cls, row: Any) -> Person:
-        return cls(row["id"], Role(row["role"]), row["name"], row["language"],
-                   row["telegram_id"], row["coach_id"], Status(row["status"]),
-                   row["checkin_day"], row["checkin_time"], row["last_mood"],
-                   row["paused_until"], row["trajectory_end"])
+        return cls(
+            row["id"],
+            Role(row["role"]),
+            row["name"],
+            row["language"],
+            row["telegram_id"],
+            row["coach_id"],
+            Status(row["status"]),
+            row["checkin_day"],
+            row["checkin_time"],
+            row["last_mood"],
+            row["paused_until"],
+            row["trajectory_end"],
+        )
 
 
 async def by_id(conn: aiosqlite.Connection, person_id: int | None) -> Person | None:
@@ -75,6 +86,7 @@ async def update(conn: aiosqlite.Connection, person_id: int, **fields: Any) -> N
 async def caseload(conn: aiosqlite.Connection, coach_id: int) -> list[Person]:
     async with conn.execute(
         "SELECT * FROM people WHERE coach_id = ? AND role = 'participant' "
-        "AND status NOT IN ('declined', 'stopped') ORDER BY name COLLATE NOCASE", (coach_id,)
+        "AND status NOT IN ('declined', 'stopped') ORDER BY name COLLATE NOCASE",
+        (coach_id,),
     ) as cur:
         return [Person.from_row(r) for r in await cur.fetchall()]

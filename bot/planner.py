@@ -29,28 +29,48 @@ def reminder_times(deps: Deps, starts_at: datetime) -> list[tuple[str, str, date
     return found
 
 
-async def schedule_reminders(conn: aiosqlite.Connection, deps: Deps, appointment_id: int,
-                             participant_id: int, starts_at: datetime, place: str,
-                             address: str | None) -> None:
+async def schedule_reminders(
+    conn: aiosqlite.Connection,
+    deps: Deps,
+    appointment_id: int,
+    participant_id: int,
+    starts_at: datetime,
+    place: str,
+    address: str | None,
+) -> None:
     """Timers for every reminder still in the future; each expires at the start."""
     now = deps.clock.now()
-    vars = {"appointment_id": appointment_id, "when": starts_at.isoformat(), "place": place,
-            "address": address or ""}
+    vars = {
+        "appointment_id": appointment_id,
+        "when": starts_at.isoformat(),
+        "place": place,
+        "address": address or "",
+    }
     for name, flow, due in reminder_times(deps, starts_at):
         if due >= starts_at or due < now:  # a reminder whose moment passed would mislead
             continue
-        await timers.add(conn, now, participant_id, "flow", {"flow": flow, "vars": vars},
-                         due, expires=starts_at,
-                         ref=f"appointment:{appointment_id}:{name}")
+        await timers.add(
+            conn,
+            now,
+            participant_id,
+            "flow",
+            {"flow": flow, "vars": vars},
+            due,
+            expires=starts_at,
+            ref=f"appointment:{appointment_id}:{name}",
+        )
 
 
-async def cancel_reminders(conn: aiosqlite.Connection, participant_id: int,
-                           appointment_id: int) -> None:
+async def cancel_reminders(
+    conn: aiosqlite.Connection, participant_id: int, appointment_id: int
+) -> None:
     await timers.cancel(conn, participant_id, f"appointment:{appointment_id}:")
     # A reminder already waiting behind another question goes too.
     await conn.execute(
         "UPDATE runs SET status = 'cancelled' WHERE person_id = ? AND status = 'queued'"
-        " AND json_extract(state, '$.vars.appointment_id') = ?", (participant_id, appointment_id))
+        " AND json_extract(state, '$.vars.appointment_id') = ?",
+        (participant_id, appointment_id),
+    )
 
 
 async def plan_checkin(conn: aiosqlite.Connection, deps: Deps, person: Person) -> None:
@@ -67,21 +87,35 @@ async def plan_checkin(conn: aiosqlite.Connection, deps: Deps, person: Person) -
         return
     due = next_weekly(now, person.checkin_day, at, deps.content.tz)
     pending = await conn.execute_fetchall(
-        "SELECT ref FROM timers WHERE person_id = ? AND status = 'pending' AND ref LIKE 'checkin:%'",
-        (person.id,))
+        "SELECT ref FROM timers WHERE person_id = ? AND status = 'pending'"
+        " AND ref LIKE 'checkin:%'",
+        (person.id,),
+    )
     wanted = f"checkin:{due.date().isoformat()}"
     for row in pending:
         if row["ref"] != wanted:  # the chosen day or time changed
-            await conn.execute("UPDATE timers SET status = 'cancelled' WHERE person_id = ? AND "
-                               "ref = ? AND status = 'pending'", (person.id, row["ref"]))
-    await timers.add(conn, now, person.id, "flow", {"flow": weekly.flow, "vars": {}}, due,
-                     expires=due + weekly.answer_window, ref=wanted)
+            await conn.execute(
+                "UPDATE timers SET status = 'cancelled' WHERE person_id = ? AND "
+                "ref = ? AND status = 'pending'",
+                (person.id, row["ref"]),
+            )
+    await timers.add(
+        conn,
+        now,
+        person.id,
+        "flow",
+        {"flow": weekly.flow, "vars": {}},
+        due,
+        expires=due + weekly.answer_window,
+        ref=wanted,
+    )
 
 
 async def plan_all_checkins(conn: aiosqlite.Connection, deps: Deps) -> int:
     rows = await conn.execute_fetchall(
         "SELECT * FROM people WHERE role = 'participant' AND status = 'active'"
-        " AND checkin_day IS NOT NULL")
+        " AND checkin_day IS NOT NULL"
+    )
     for row in rows:
         await plan_checkin(conn, deps, Person.from_row(row))
     return len(rows)

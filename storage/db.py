@@ -67,8 +67,12 @@ class Database:
         return db
 
     async def verify_settings(self) -> None:
-        expected = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1,
-                    "busy_timeout": BUSY_TIMEOUT_MS}
+        expected = {
+            "journal_mode": "wal",
+            "synchronous": 2,
+            "foreign_keys": 1,
+            "busy_timeout": BUSY_TIMEOUT_MS,
+        }
         for name, want in expected.items():
             got = await self.scalar(f"PRAGMA {name}")
             if (got.lower() if isinstance(got, str) else got) != want:

@@ -23,6 +23,7 @@ def utc(*args: int) -> datetime:
 
 # --- quiet hours window ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("due", "expected"),
     [
@@ -63,23 +64,32 @@ def test_in_window(when, inside):
 
 # --- reminders some days before -----------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("appointment", "days", "at", "expected_utc"),
     [
         pytest.param(ams(2026, 6, 10, 10, 0), 1, time(10), utc(2026, 6, 9, 8, 0), id="summer"),
         pytest.param(ams(2026, 1, 14, 10, 0), 1, time(10), utc(2026, 1, 13, 9, 0), id="winter"),
         # Monday after clocks go back (Sun 25 Oct 2026): reminder Sunday 10:00 local = 09:00 UTC.
-        pytest.param(ams(2026, 10, 26, 10, 0), 1, time(10), utc(2026, 10, 25, 9, 0),
-                     id="october-dst-change"),
+        pytest.param(
+            ams(2026, 10, 26, 10, 0), 1, time(10), utc(2026, 10, 25, 9, 0), id="october-dst-change"
+        ),
         # Monday after clocks go forward (Sun 29 Mar 2026): reminder Sunday 10:00 CEST = 08:00 UTC.
-        pytest.param(ams(2026, 3, 30, 10, 0), 1, time(10), utc(2026, 3, 29, 8, 0),
-                     id="march-dst-change"),
+        pytest.param(
+            ams(2026, 3, 30, 10, 0), 1, time(10), utc(2026, 3, 29, 8, 0), id="march-dst-change"
+        ),
         # Two days across the March change: Sat 28 Mar 10:00 CET = 09:00 UTC.
-        pytest.param(ams(2026, 3, 30, 10, 0), 2, time(10), utc(2026, 3, 28, 9, 0),
-                     id="march-two-days-before"),
+        pytest.param(
+            ams(2026, 3, 30, 10, 0), 2, time(10), utc(2026, 3, 28, 9, 0), id="march-two-days-before"
+        ),
         # Early-morning appointment given in UTC: its local date counts, not the UTC date.
-        pytest.param(utc(2026, 5, 4, 23, 30), 1, time(10), utc(2026, 5, 4, 8, 0),
-                     id="local-date-not-utc-date"),
+        pytest.param(
+            utc(2026, 5, 4, 23, 30),
+            1,
+            time(10),
+            utc(2026, 5, 4, 8, 0),
+            id="local-date-not-utc-date",
+        ),
     ],
 )
 def test_days_before_keeps_the_local_wall_time(appointment, days, at, expected_utc):
@@ -90,30 +100,53 @@ def test_days_before_keeps_the_local_wall_time(appointment, days, at, expected_u
 
 # --- weekly check-in ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("after", "weekday", "at", "expected"),
     [
         # Wednesday 6 May 2026, 12:00 local
-        pytest.param(ams(2026, 5, 6, 12, 0), "fri", time(10), ams(2026, 5, 8, 10, 0),
-                     id="later-this-week"),
-        pytest.param(ams(2026, 5, 6, 12, 0), "mon", time(10), ams(2026, 5, 11, 10, 0),
-                     id="next-week"),
-        pytest.param(ams(2026, 5, 6, 12, 0), "wed", time(18), ams(2026, 5, 6, 18, 0),
-                     id="same-day-later"),
-        pytest.param(ams(2026, 5, 6, 12, 0), "wed", time(10), ams(2026, 5, 13, 10, 0),
-                     id="same-day-earlier-is-next-week"),
-        pytest.param(ams(2026, 5, 6, 10, 0), "wed", time(10), ams(2026, 5, 13, 10, 0),
-                     id="exactly-now-is-strictly-after"),
+        pytest.param(
+            ams(2026, 5, 6, 12, 0), "fri", time(10), ams(2026, 5, 8, 10, 0), id="later-this-week"
+        ),
+        pytest.param(
+            ams(2026, 5, 6, 12, 0), "mon", time(10), ams(2026, 5, 11, 10, 0), id="next-week"
+        ),
+        pytest.param(
+            ams(2026, 5, 6, 12, 0), "wed", time(18), ams(2026, 5, 6, 18, 0), id="same-day-later"
+        ),
+        pytest.param(
+            ams(2026, 5, 6, 12, 0),
+            "wed",
+            time(10),
+            ams(2026, 5, 13, 10, 0),
+            id="same-day-earlier-is-next-week",
+        ),
+        pytest.param(
+            ams(2026, 5, 6, 10, 0),
+            "wed",
+            time(10),
+            ams(2026, 5, 13, 10, 0),
+            id="exactly-now-is-strictly-after",
+        ),
         # Thursday 22 Oct → Thursday 29 Oct, clocks went back in between.
-        pytest.param(ams(2026, 10, 22, 10, 0), "thu", time(10), ams(2026, 10, 29, 10, 0),
-                     id="across-october-change"),
+        pytest.param(
+            ams(2026, 10, 22, 10, 0),
+            "thu",
+            time(10),
+            ams(2026, 10, 29, 10, 0),
+            id="across-october-change",
+        ),
         # Thursday 26 Mar → Thursday 2 Apr, clocks went forward in between.
-        pytest.param(ams(2026, 3, 26, 10, 0), "thu", time(10), ams(2026, 4, 2, 10, 0),
-                     id="across-march-change"),
+        pytest.param(
+            ams(2026, 3, 26, 10, 0),
+            "thu",
+            time(10),
+            ams(2026, 4, 2, 10, 0),
+            id="across-march-change",
+        ),
     ],
 )
-def test_next_weekly_is_the_first_local_weekday_time_strictly_after(after, weekday, at,
-                                                                    expected):
+def test_next_weekly_is_the_first_local_weekday_time_strictly_after(after, weekday, at, expected):
     found = next_weekly(after, weekday, at, AMS)
     assert found == expected
     assert found > after

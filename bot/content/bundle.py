@@ -13,25 +13,61 @@ from bot.content.schedules import Place, Schedules, load_places, load_schedules
 from bot.engine.model import Flow
 
 # Keys the host itself uses (outside flow files); every catalog must have them.
-HOST_KEYS = frozenset({
-    "appointment.new", "appointment.moved", "appointment.cancelled",
-    "help.participant", "help.coach", "help.coordinator", "help.unknown",
-    "start.invalid_token", "start.welcome_back", "start.coach_welcome",
-    "start.coordinator_welcome",
-    "invalid.choice", "invalid.yes_no", "invalid.scale", "invalid.number", "invalid.text",
-    "invalid.gave_up", "stale.answered", "not_allowed", "unknown_command", "relay.ack",
-    "stopped.notice",
-    "coach.participant_declined", "coach.participant_unreachable", "coach.relay_header",
-    "coach.invite_link", "coach.no_participants", "coach.no_appointments",
-    "coach.appointment_created", "coach.appointment_moved", "coach.appointment_cancelled",
-    "coach.checkin_none",
-    "cmd.help", "cmd.language", "cmd.pause", "cmd.stop", "cmd.coach",
-})
+HOST_KEYS = frozenset(
+    {
+        "appointment.new",
+        "appointment.moved",
+        "appointment.cancelled",
+        "help.participant",
+        "help.coach",
+        "help.coordinator",
+        "help.unknown",
+        "start.invalid_token",
+        "start.welcome_back",
+        "start.coach_welcome",
+        "start.coordinator_welcome",
+        "invalid.choice",
+        "invalid.yes_no",
+        "invalid.scale",
+        "invalid.number",
+        "invalid.text",
+        "invalid.gave_up",
+        "stale.answered",
+        "not_allowed",
+        "unknown_command",
+        "relay.ack",
+        "stopped.notice",
+        "coach.participant_declined",
+        "coach.participant_unreachable",
+        "coach.relay_header",
+        "coach.invite_link",
+        "coach.no_participants",
+        "coach.no_appointments",
+        "coach.appointment_created",
+        "coach.appointment_moved",
+        "coach.appointment_cancelled",
+        "coach.checkin_none",
+        "cmd.help",
+        "cmd.language",
+        "cmd.pause",
+        "cmd.stop",
+        "cmd.coach",
+    }
+)
 # Flows the host starts by name.
-HOST_FLOWS = frozenset({
-    "onboarding", "checkin", "language", "pause", "stop", "contact_coach",
-    "new_participant", "new_appointment", "change_appointment",
-})
+HOST_FLOWS = frozenset(
+    {
+        "onboarding",
+        "checkin",
+        "language",
+        "pause",
+        "stop",
+        "contact_coach",
+        "new_participant",
+        "new_appointment",
+        "change_appointment",
+    }
+)
 
 
 @dataclass
@@ -76,8 +112,11 @@ def check_content(directory: Path) -> tuple[Content | None, list[Problem]]:
         try:
             tz = ZoneInfo(schedules.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            problems.append(Problem(str(flows_dir / "schedules.yaml"), 1,
-                                    f"unknown timezone {schedules.timezone!r}"))
+            problems.append(
+                Problem(
+                    str(flows_dir / "schedules.yaml"), 1, f"unknown timezone {schedules.timezone!r}"
+                )
+            )
     if FALLBACK not in catalogs:
         problems.append(Problem(str(messages_dir), 0, "messages/nl.yaml (the fallback) is missing"))
     if problems or schedules is None:
@@ -97,11 +136,12 @@ def _check_keys(flowset: FlowSet, catalogs: dict, problems: list[Problem]) -> No
     used = dict(flowset.keys)
     for key in HOST_KEYS:
         used.setdefault(key, ("(bot)", 0))
-    for code, catalog in sorted(catalogs.items()):
+    for _code, catalog in sorted(catalogs.items()):
         for key, (where, line) in sorted(used.items()):
             if key not in catalog.messages and key not in _broken(catalog):
-                problems.append(Problem(catalog.path, 1, f"missing message {key!r} "
-                                        f"(used at {where}:{line})"))
+                problems.append(
+                    Problem(catalog.path, 1, f"missing message {key!r} (used at {where}:{line})")
+                )
 
 
 def _broken(catalog) -> set[str]:
@@ -109,21 +149,31 @@ def _broken(catalog) -> set[str]:
     return set(catalog.lines) - set(catalog.messages)
 
 
-def _check_schedules(path: Path, schedules: Schedules, flowset: FlowSet,
-                     problems: list[Problem]) -> None:
+def _check_schedules(
+    path: Path, schedules: Schedules, flowset: FlowSet, problems: list[Problem]
+) -> None:
     data = read_yaml(path, [])
     names: list[tuple[tuple[str | int, ...], str]] = [
-        (("weekly_checkin", "flow"), schedules.weekly_checkin.flow)]
-    names += [(("appointment_reminders", i, "flow"), r.flow)
-              for i, r in enumerate(schedules.appointment_reminders)]
+        (("weekly_checkin", "flow"), schedules.weekly_checkin.flow)
+    ]
+    names += [
+        (("appointment_reminders", i, "flow"), r.flow)
+        for i, r in enumerate(schedules.appointment_reminders)
+    ]
     for where, flow in names:
         if flow not in flowset.flows:
-            problems.append(Problem(str(path), line_of(data, *where),
-                                    f"{where[0]}: unknown flow {flow!r}"))
+            problems.append(
+                Problem(str(path), line_of(data, *where), f"{where[0]}: unknown flow {flow!r}")
+            )
     onboarding = flowset.flows.get("onboarding")
     if onboarding and "checkin_time" in onboarding.steps:
         offered = {o.value for o in onboarding.steps["checkin_time"].options}
         missing = offered - set(schedules.weekly_checkin.times)
         for value in sorted(missing):
-            problems.append(Problem(str(path), line_of(data, "weekly_checkin", "times"),
-                                    f"weekly_checkin.times has no time for option {value!r}"))
+            problems.append(
+                Problem(
+                    str(path),
+                    line_of(data, "weekly_checkin", "times"),
+                    f"weekly_checkin.times has no time for option {value!r}",
+                )
+            )

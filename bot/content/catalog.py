@@ -65,7 +65,9 @@ def _datetime(ctx: Context, value: Any, fmt: str = "EEEE d MMMM HH:mm") -> str:
 
 
 def make_environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    env = SandboxedEnvironment(
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
+    )
     env.filters.update(date=_date, time=_time, datetime=_datetime)
     return env
 
@@ -96,8 +98,13 @@ class Catalogs:
     def direction(self, code: str) -> str:
         return self.by_code[self.pick(code)].direction
 
-    def render(self, key: str, code: str | None, vars: Mapping[str, Any] | None = None,
-               tz: tzinfo = DEFAULT_TZ) -> str:
+    def render(
+        self,
+        key: str,
+        code: str | None,
+        vars: Mapping[str, Any] | None = None,
+        tz: tzinfo = DEFAULT_TZ,
+    ) -> str:
         """The text for `key` in language `code`, falling back to Dutch, never empty."""
         lang = self.pick(code)
         for attempt in dict.fromkeys((lang, FALLBACK)):
@@ -109,8 +116,7 @@ class Catalogs:
                     continue
                 text = template.render({**(vars or {}), "_tz": tz, "_locale": catalog.locale})
             except Exception as err:  # any template failure must not silence the bot
-                log.error("message %s in %s failed to render: %s", key, attempt,
-                          type(err).__name__)
+                log.error("message %s in %s failed to render: %s", key, attempt, type(err).__name__)
                 continue
             if text.strip():
                 return text.strip()
@@ -145,8 +151,13 @@ def load_catalogs(directory: Path, problems: list[Problem]) -> dict[str, Catalog
             continue
         code = str(data["language"])
         if code != path.stem:
-            problems.append(Problem(p, line_of(data, "language"),
-                                    f"language {code!r} does not match file name {path.stem!r}"))
+            problems.append(
+                Problem(
+                    p,
+                    line_of(data, "language"),
+                    f"language {code!r} does not match file name {path.stem!r}",
+                )
+            )
         if data["direction"] not in ("ltr", "rtl"):
             problems.append(Problem(p, line_of(data, "direction"), "direction must be ltr or rtl"))
         messages: dict[str, str] = {}
@@ -163,11 +174,23 @@ def load_catalogs(directory: Path, problems: list[Problem]) -> dict[str, Catalog
                 # A block scalar (`|`) starts on the line after its key.
                 block = isinstance(text, LiteralScalarString | FoldedScalarString)
                 start = data["messages"].lc.value(key)[0] + (2 if block else 1)
-                problems.append(Problem(p, start + (err.lineno or 1) - 1,
-                                        f"message {key!r}: template syntax error: {err.message}"))
+                problems.append(
+                    Problem(
+                        p,
+                        start + (err.lineno or 1) - 1,
+                        f"message {key!r}: template syntax error: {err.message}",
+                    )
+                )
                 continue
             messages[str(key)] = str(text)
-        catalogs[code] = Catalog(code, str(data["name"]), str(data["direction"]),
-                                 str(data["locale"]), bool(data.get("reviewed", False)),
-                                 messages, p, lines)
+        catalogs[code] = Catalog(
+            code,
+            str(data["name"]),
+            str(data["direction"]),
+            str(data["locale"]),
+            bool(data.get("reviewed", False)),
+            messages,
+            p,
+            lines,
+        )
     return catalogs

@@ -14,8 +14,23 @@ from bot.engine.model import DEFAULT, END, AnswerType, Flow, Option, Step, StepK
 
 NOT_FLOWS = {"schedules.yaml", "places.yaml"}
 STEP_KEYS = {
-    "say", "ask", "do", "answer", "options", "options_from", "min", "max", "timeout",
-    "on_timeout", "retries", "on_invalid", "message", "next", "field", "value", "from",
+    "say",
+    "ask",
+    "do",
+    "answer",
+    "options",
+    "options_from",
+    "min",
+    "max",
+    "timeout",
+    "on_timeout",
+    "retries",
+    "on_invalid",
+    "message",
+    "next",
+    "field",
+    "value",
+    "from",
 }
 FLOW_KEYS = {"flow", "audience", "start", "steps", "description"}
 
@@ -65,8 +80,11 @@ def _flow(
     audience = str(data.get("audience", "participant"))
     if audience not in AUDIENCES:
         problems.append(
-            Problem(p, line_of(data, "audience"), f"unknown audience {audience!r} "
-                    f"(use {', '.join(sorted(AUDIENCES))})")
+            Problem(
+                p,
+                line_of(data, "audience"),
+                f"unknown audience {audience!r} (use {', '.join(sorted(AUDIENCES))})",
+            )
         )
     raw_steps = data["steps"]
     if not isinstance(raw_steps, dict) or not raw_steps:
@@ -102,9 +120,7 @@ def _step(
             problems.append(Problem(p, line_of(raw, key), f"step {step_id!r}: unknown key {key!r}"))
     kinds = [k for k in ("say", "ask", "do") if k in raw]
     if len(kinds) != 1:
-        problems.append(
-            Problem(p, line, f"step {step_id!r} needs exactly one of say, ask or do")
-        )
+        problems.append(Problem(p, line, f"step {step_id!r} needs exactly one of say, ask or do"))
         return None
     kind = StepKind(kinds[0])
     nxt = raw.get("next")
@@ -127,46 +143,69 @@ def _step(
     return _ask_step(p, step_id, raw, common, problems, use_key)
 
 
-def _do_step(p: str, step_id: str, raw: Any, common: dict[str, Any],
-             problems: list[Problem], use_key: Any) -> Step | None:
+def _do_step(
+    p: str, step_id: str, raw: Any, common: dict[str, Any], problems: list[Problem], use_key: Any
+) -> Step | None:
     action = str(raw["do"])
     if action not in ACTIONS:
-        problems.append(Problem(p, line_of(raw, "do"), f"step {step_id!r}: unknown action "
-                                f"{action!r} (known: {', '.join(sorted(ACTIONS))})"))
+        problems.append(
+            Problem(
+                p,
+                line_of(raw, "do"),
+                f"step {step_id!r}: unknown action "
+                f"{action!r} (known: {', '.join(sorted(ACTIONS))})",
+            )
+        )
         return None
     params = {k: raw[k] for k in ("field", "value", "from") if k in raw}
     for key in params:
         if key not in ACTIONS[action]:
-            problems.append(Problem(p, line_of(raw, key),
-                                    f"step {step_id!r}: action {action} takes no {key!r}"))
+            problems.append(
+                Problem(p, line_of(raw, key), f"step {step_id!r}: action {action} takes no {key!r}")
+            )
     message = raw.get("message")
     if action == "notify_coach" and not message:
         problems.append(Problem(p, common["line"], f"step {step_id!r}: notify_coach needs message"))
     if action == "set_field" and ("field" not in raw or ("value" not in raw and "from" not in raw)):
-        problems.append(Problem(p, common["line"],
-                                f"step {step_id!r}: set_field needs field and value (or from)"))
+        problems.append(
+            Problem(
+                p, common["line"], f"step {step_id!r}: set_field needs field and value (or from)"
+            )
+        )
     if message:
         use_key(str(message), line_of(raw, "message"))
-    return Step(action=action, params={k: _plain(v) for k, v in params.items()},
-                message=str(message) if message else None, **common)
+    return Step(
+        action=action,
+        params={k: _plain(v) for k, v in params.items()},
+        message=str(message) if message else None,
+        **common,
+    )
 
 
-def _ask_step(p: str, step_id: str, raw: Any, common: dict[str, Any],
-              problems: list[Problem], use_key: Any) -> Step | None:
+def _ask_step(
+    p: str, step_id: str, raw: Any, common: dict[str, Any], problems: list[Problem], use_key: Any
+) -> Step | None:
     key = str(raw["ask"])
     use_key(key, line_of(raw, "ask"))
     try:
         answer = AnswerType(str(raw.get("answer", "")))
     except ValueError:
         kinds = ", ".join(a.value for a in AnswerType)
-        problems.append(Problem(p, line_of(raw, "answer") if "answer" in raw else common["line"],
-                                f"step {step_id!r}: unknown answer type "
-                                f"{raw.get('answer')!r} (use {kinds})"))
+        problems.append(
+            Problem(
+                p,
+                line_of(raw, "answer") if "answer" in raw else common["line"],
+                f"step {step_id!r}: unknown answer type {raw.get('answer')!r} (use {kinds})",
+            )
+        )
         return None
     options: list[Option] = []
     for i, item in enumerate(raw.get("options") or []):
         if isinstance(item, dict):
-            value, label = str(item.get("value")), str(item.get("label") or f"{key}.{item.get('value')}")
+            value, label = (
+                str(item.get("value")),
+                str(item.get("label") or f"{key}.{item.get('value')}"),
+            )
         else:
             value, label = str(item), f"{key}.{item}"
         options.append(Option(value, label))
@@ -176,11 +215,18 @@ def _ask_step(p: str, step_id: str, raw: Any, common: dict[str, Any],
         use_key("common.no", common["line"])
     source = raw.get("options_from")
     if source is not None and str(source) not in SOURCES:
-        problems.append(Problem(p, line_of(raw, "options_from"), f"step {step_id!r}: unknown "
-                                f"options_from {source!r} (known: {', '.join(sorted(SOURCES))})"))
+        problems.append(
+            Problem(
+                p,
+                line_of(raw, "options_from"),
+                f"step {step_id!r}: unknown "
+                f"options_from {source!r} (known: {', '.join(sorted(SOURCES))})",
+            )
+        )
     if answer == AnswerType.CHOICE and not options and source is None:
-        problems.append(Problem(p, common["line"],
-                                f"step {step_id!r}: a choice needs options or options_from"))
+        problems.append(
+            Problem(p, common["line"], f"step {step_id!r}: a choice needs options or options_from")
+        )
     timeout = None
     if "timeout" in raw:
         try:
@@ -189,39 +235,61 @@ def _ask_step(p: str, step_id: str, raw: Any, common: dict[str, Any],
             problems.append(Problem(p, line_of(raw, "timeout"), f"step {step_id!r}: {err}"))
     for bound in ("min", "max"):
         if bound in raw and (not isinstance(raw[bound], int) or isinstance(raw[bound], bool)):
-            problems.append(Problem(p, line_of(raw, bound),
-                                    f"step {step_id!r}: {bound} must be a whole number"))
+            problems.append(
+                Problem(p, line_of(raw, bound), f"step {step_id!r}: {bound} must be a whole number")
+            )
             return None
     retries = raw.get("retries", 2)
     if not isinstance(retries, int) or retries < 0:
-        problems.append(Problem(p, line_of(raw, "retries"),
-                                f"step {step_id!r}: retries must be a whole number ≥ 0"))
+        problems.append(
+            Problem(
+                p, line_of(raw, "retries"), f"step {step_id!r}: retries must be a whole number ≥ 0"
+            )
+        )
         retries = 2
     return Step(
-        message=key, answer=answer, options=tuple(options),
+        message=key,
+        answer=answer,
+        options=tuple(options),
         options_from=str(source) if source is not None else None,
-        minimum=raw.get("min"), maximum=raw.get("max"), timeout=timeout,
-        on_timeout=_opt(raw.get("on_timeout")), retries=retries,
-        on_invalid=_opt(raw.get("on_invalid")), **common,
+        minimum=raw.get("min"),
+        maximum=raw.get("max"),
+        timeout=timeout,
+        on_timeout=_opt(raw.get("on_timeout")),
+        retries=retries,
+        on_invalid=_opt(raw.get("on_invalid")),
+        **common,
     )
 
 
-def _check_links(p: str, data: Any, steps: dict[str, Step], start: str,
-                 problems: list[Problem]) -> None:
+def _check_links(
+    p: str, data: Any, steps: dict[str, Step], start: str, problems: list[Problem]
+) -> None:
     raw_steps = data["steps"]
     for step in steps.values():
         raw = raw_steps[step.id]
         branching = isinstance(raw.get("next"), dict)
         targets = [(("next", k) if branching else ("next",), t) for k, t in step.next.items()]
-        targets += [((k,), getattr(step, k)) for k in ("on_timeout", "on_invalid")
-                    if getattr(step, k)]
+        targets += [
+            ((k,), getattr(step, k)) for k in ("on_timeout", "on_invalid") if getattr(step, k)
+        ]
         for where, target in targets:
             if target != END and target not in raw_steps:
-                problems.append(Problem(p, line_of(raw, *where),
-                                        f"step {step.id!r}: unknown step {target!r} in {where[0]}"))
+                problems.append(
+                    Problem(
+                        p,
+                        line_of(raw, *where),
+                        f"step {step.id!r}: unknown step {target!r} in {where[0]}",
+                    )
+                )
         if step.kind != StepKind.ASK and set(step.next) - {DEFAULT}:
-            problems.append(Problem(p, line_of(raw, "next"), f"step {step.id!r}: only a "
-                                    "question can branch; use a plain `next: step`"))
+            problems.append(
+                Problem(
+                    p,
+                    line_of(raw, "next"),
+                    f"step {step.id!r}: only a question can branch; use a plain `next: step`",
+                )
+            )
         if step.kind == StepKind.ASK and step.answer in (AnswerType.CHOICE, AnswerType.YES_NO):
             allowed = {o.value for o in step.options} | {DEFAULT}
             if step.answer == AnswerType.YES_NO:
@@ -229,8 +297,13 @@ def _check_links(p: str, data: Any, steps: dict[str, Step], start: str,
             if step.options_from is None:
                 for value in step.next:
                     if value not in allowed:
-                        problems.append(Problem(p, line_of(raw, "next", value), f"step "
-                                                f"{step.id!r}: next names {value!r}, not an option"))
+                        problems.append(
+                            Problem(
+                                p,
+                                line_of(raw, "next", value),
+                                f"step {step.id!r}: next names {value!r}, not an option",
+                            )
+                        )
     seen = {start}
     queue = deque([start])
     while queue:
@@ -243,8 +316,13 @@ def _check_links(p: str, data: Any, steps: dict[str, Step], start: str,
                 queue.append(target)
     for step_id in raw_steps:
         if str(step_id) not in seen:
-            problems.append(Problem(p, line_of(data, "steps", step_id),
-                                    f"step {step_id!r} is unreachable from start {start!r}"))
+            problems.append(
+                Problem(
+                    p,
+                    line_of(data, "steps", step_id),
+                    f"step {step_id!r} is unreachable from start {start!r}",
+                )
+            )
 
 
 def _opt(value: Any) -> str | None:

@@ -13,9 +13,7 @@ _UNIT = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"
 def parse_duration(text: str) -> timedelta:
     """Parse `2d`, `1d12h`… Raise ValueError with a plain explanation otherwise."""
     if not isinstance(text, str) or not _WHOLE.match(text):
-        raise ValueError(
-            f"bad duration {text!r}: use a number and a unit, like 30m, 2h, 2d or 1w"
-        )
+        raise ValueError(f"bad duration {text!r}: use a number and a unit, like 30m, 2h, 2d or 1w")
     total = timedelta()
     try:
         for amount, unit in _PART.findall(text):

@@ -9,6 +9,25 @@ Bot API side
     ``GET|POST /bot{token}/{method}`` (method names case-insensitive; query string, JSON,
     urlencoded and multipart parameters) and ``GET /file/bot{token}/{file_path}``.
 
+In-process API (call it from the event loop the server runs in)
+    Lifecycle: ``start()``, ``stop()``, ``async with Emulator(...)``; ``port``, ``url``,
+    ``base_url``, ``base_file_url``, ``token``, ``bot_id``.
+    Users: ``add_user``, ``send_text``, ``send_command``, ``press_button``,
+    ``press_button_text``, ``send_photo``, ``send_voice``, ``send_document``, ``edit_text``,
+    ``send_raw_update``, ``block``, ``unblock`` (each returns the queued Update dict).
+    Reading: ``messages``, ``bot_messages``, ``last_bot_message``, ``wait_for_bot_message``,
+    ``reply_keyboard``, ``callback_answer``, ``chat_action``, ``calls``, ``call_log``,
+    ``calls_to``, ``commands``, ``visible_commands``, ``pending_update_count``,
+    ``pending_updates``, ``webhook_info``, ``events``, ``state``, ``describe_chat``.
+    Faults: ``inject_fault``, ``clear_faults``, ``enforce_limits``, ``disable_limits``.
+
+HTTP control endpoints and read back what the bot did. Behaviour follows real Telegram,
+including its error texts, so code that passes here does not surprise in production.
+
+Bot API side
+    ``GET|POST /bot{token}/{method}`` (method names case-insensitive; query string, JSON,
+    urlencoded and multipart parameters) and ``GET /file/bot{token}/{file_path}``.
+
 HTTP control endpoints (JSON in, JSON out; errors are ``{"ok": false, "error": "..."}``):
 
     GET    /_emu/state                            users, chats, webhook, queue, faults

@@ -206,7 +206,10 @@ class EmulatorCore:
         return chat
 
     def _find_chat(self, chat_id: Any) -> ChatState:
-        """Resolve a chat_id parameter (number or @username) without access checks."""
+        """Resolve a chat_id parameter without access checks.
+
+        ``@username`` only works for groups and channels, as in Telegram.
+        """
         if chat_id in (None, ""):
             raise bad_request("chat_id is empty")
         state: ChatState | None = None
@@ -216,7 +219,8 @@ class EmulatorCore:
                 (
                     c
                     for c in self._chats.values()
-                    if str(c.chat.get("username", "")).lower() == name
+                    if c.chat["type"] != "private"
+                    and str(c.chat.get("username", "")).lower() == name
                 ),
                 None,
             )

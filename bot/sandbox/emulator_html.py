@@ -189,7 +189,6 @@ def parse_html(
             )  # fmt: skip
             i += 1
             continue
-        # end tag
         if not stack:
             raise EntityParseError(f"Unexpected end tag at byte offset {byte_offset(text, begin)}")
         while not is_space(at(i)) and at(i) != ">":

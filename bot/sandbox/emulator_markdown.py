@@ -141,7 +141,6 @@ def parse_markdown_v2(
                 stack.append({"type": kind, "arg": argument, "offset": offset,
                               "byte": entity_byte, "start": len(out)})  # fmt: skip
             continue
-        # end of an entity
         top = stack[-1]
         kind = top["type"]
         if ch == "\n" and kind != "blockquote":

@@ -60,7 +60,7 @@ class ChatReaders(UserActions):
     @property
     def calls(self) -> list[tuple[str, dict[str, Any]]]:
         """Every Bot API call as (canonical method name, decoded params)."""
-        return [(entry["method"], entry["params"]) for entry in self._call_log]
+        return [(entry["method"], copy.deepcopy(entry["params"])) for entry in self._call_log]
 
     @property
     def call_log(self) -> list[dict[str, Any]]:
@@ -103,7 +103,7 @@ class ChatReaders(UserActions):
         return self._seq
 
     async def wait_for_change(self, timeout: float) -> None:
-        """Sleep until anything changes (a message, an update, a call) or ``timeout``."""
+        """Sleep until a message event, an update or a callback answer, or ``timeout``."""
         await self._wait_change(timeout)
 
     def events(self, since: int = 0) -> list[dict[str, Any]]:

@@ -153,7 +153,7 @@ def fix_text(text: str, entities: list[Entity], *, detect: bool = True) -> tuple
             entity["offset"] += 1
             entity["length"] -= 1
     entities = [e for e in entities if e["length"] > 0]
-    # rtrim, then ltrim up to the first entity
+    # Telegram trims the end completely but the start only up to the first entity.
     while chars and chars[-1] in (" ", "\n"):
         chars.pop()
     end = utf16_len("".join(chars))
@@ -213,7 +213,7 @@ _DETECTORS: list[tuple[str, re.Pattern[str]]] = [
     ("hashtag", re.compile(r"(?<![\w#])#\w*[^\W\d]\w*")),
     ("cashtag", re.compile(r"(?<![\w$])\$[A-Z]{1,8}(?![\w])")),
 ]
-# Blocking types: detected entities never overlap these.
+# Auto-detected entities are dropped where they would overlap one of these.
 _CONTINUOUS_BLOCKERS = frozenset(
     {"code", "pre", "text_link", "text_mention", "custom_emoji", "url", "email", "mention",
      "hashtag", "cashtag", "bot_command", "phone_number"}

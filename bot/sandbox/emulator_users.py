@@ -45,13 +45,18 @@ class UserActions(MessageMethods):
         self._register_chat(self.private_chat(state.user))
         return dict(state.user)
 
-    def _acting(self, user_id: int) -> tuple[UserState, ChatState]:
+    def _private(self, user_id: int) -> tuple[UserState, ChatState]:
         if user_id not in self._users:
             self.add_user(user_id, f"User {user_id}")
         state = self._users[user_id]
+        chat = self._chats.get(user_id) or self._register_chat(self.private_chat(state.user))
+        return state, chat
+
+    def _acting(self, user_id: int) -> tuple[UserState, ChatState]:
+        state, chat = self._private(user_id)
         if state.blocked:
             raise ValueError(f"user {user_id} blocked the bot; call unblock({user_id}) first")
-        return state, self._chats[user_id]
+        return state, chat
 
     def mark_read(self, chat_id: int) -> None:
         """Treat every message so far as seen by wait_for_bot_message (users do on acting)."""
@@ -110,14 +115,31 @@ class UserActions(MessageMethods):
         return self._incoming(user_id, self._text_content(text), reply_to_message_id)
 
     def press_button(
-        self, user_id: int, message_id: int, callback_data: str, force: bool = False
+        self,
+        user_id: int,
+        message_id: int,
+        callback_data: str,
+        force: bool = False,
+        *,
+        chat_id: int | None = None,
     ) -> dict[str, Any]:
-        """The user taps an inline button; ``force`` allows data no button carries."""
-        state, chat = self._acting(user_id)
+        """The user taps an inline button; ``force`` allows data no button carries.
+
+        The message is looked up in the user's private chat unless ``chat_id`` names another
+        known chat (a group). With ``force`` a missing message is sent as Telegram's
+        InaccessibleMessage.
+        """
+        in_group = chat_id is not None and chat_id != user_id
+        # Blocking the bot only affects the private chat; group buttons still work.
+        state, chat = self._private(user_id) if in_group else self._acting(user_id)
+        if chat_id is not None and in_group:
+            if chat_id not in self._chats:
+                raise ValueError(f"unknown chat {chat_id}")
+            chat = self._chats[chat_id]
         record = self._live_message(chat, message_id)
         if record is None:
             if not force:
-                raise ValueError(f"chat {user_id} has no message {message_id}")
+                raise ValueError(f"chat {chat.chat['id']} has no message {message_id}")
             # Telegram's InaccessibleMessage: only chat, message_id and date 0.
             message: dict[str, Any] = {
                 "chat": dict(chat.chat),
@@ -143,7 +165,7 @@ class UserActions(MessageMethods):
             "data": callback_data,
         }
         self._callbacks[query["id"]] = {"query": query, "answer": None}
-        self.mark_read(user_id)
+        self.mark_read(chat.chat["id"])
         return self._enqueue("callback_query", query)
 
     def press_button_text(
@@ -238,7 +260,7 @@ class UserActions(MessageMethods):
         if isinstance(sender, dict) and "id" in sender:
             self._register_user(sender)
         if kind in MESSAGE_UPDATE_TYPES:
-            self._record_raw_message(kind, body)
+            body = self._record_raw_message(kind, body)
         elif kind == "callback_query":
             body.setdefault("id", self._new_id())
             body.setdefault("chat_instance", str(self._rng.getrandbits(63)))
@@ -254,7 +276,7 @@ class UserActions(MessageMethods):
                 chat.left = status in ("left", "kicked")
         return self._enqueue(kind, body)
 
-    def _record_raw_message(self, kind: str, body: dict[str, Any]) -> None:
+    def _record_raw_message(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(body.get("chat"), dict) or "id" not in body["chat"]:
             raise ValueError(f"{kind} needs a chat with an id")
         chat = self._register_chat(body["chat"])
@@ -262,20 +284,22 @@ class UserActions(MessageMethods):
         sender = body.get("from")
         if chat.chat["type"] == "private" and isinstance(sender, dict):
             self._users[sender["id"]].started = True
+        if not kind.startswith("edited_"):
+            body.setdefault("message_id", chat.next_message_id)
         body.setdefault("date", self.now())
+        head = ("message_id", "from", "sender_chat", "chat", "date")
+        body = {**{k: body[k] for k in head if k in body}, **body}
+        record = self._live_message(chat, body.get("message_id"))
         if kind.startswith("edited_"):
-            record = self._live_message(chat, body.get("message_id"))
             if record is not None:
                 record.message = copy.deepcopy(body)
                 self._event(chat.chat["id"], body["message_id"], "edit", False)
-            return
-        body.setdefault("message_id", chat.next_message_id)
-        self._store(chat, copy.deepcopy(body), outgoing=False)
+        else:
+            self._store(chat, copy.deepcopy(body), outgoing=False)
+        return body
 
     def _membership(self, user_id: int, old: str, new: str) -> dict[str, Any]:
-        if user_id not in self._users:
-            self.add_user(user_id, f"User {user_id}")
-        state, chat = self._users[user_id], self._chats[user_id]
+        state, chat = self._private(user_id)
         state.blocked = new == "kicked"
         new_member: dict[str, Any] = {"user": dict(self.bot_user), "status": new}
         if new == "kicked":

@@ -18,27 +18,39 @@ def to_inbound(update: Update) -> Inbound | None:
         message = query.message
         chat = message.chat if isinstance(message, Message) else None
         return Inbound(
-            update_id=update.update_id, kind="callback", user_id=query.from_user.id,
+            update_id=update.update_id,
+            kind="callback",
+            user_id=query.from_user.id,
             chat_id=chat.id if chat else query.from_user.id,
             chat_type=chat.type if chat else ChatType.PRIVATE,
             message_id=message.message_id if message else None,
-            callback_data=query.data, language_code=query.from_user.language_code)
+            callback_data=query.data,
+            language_code=query.from_user.language_code,
+        )
     message = update.message
     if message is None or message.from_user is None:
         return None
     if message.from_user.is_bot:
         return None
-    base = {"update_id": update.update_id, "user_id": message.from_user.id,
-            "chat_id": message.chat.id, "chat_type": message.chat.type,
-            "message_id": message.message_id,
-            "language_code": message.from_user.language_code}
+    base = {
+        "update_id": update.update_id,
+        "user_id": message.from_user.id,
+        "chat_id": message.chat.id,
+        "chat_type": message.chat.type,
+        "message_id": message.message_id,
+        "language_code": message.from_user.language_code,
+    }
     text = message.text
     if text is not None:
         entity = message.entities[0] if message.entities else None
-        if entity is not None and entity.type == MessageEntityType.BOT_COMMAND and entity.offset == 0:
-            word = text[1:entity.length]
+        if (
+            entity is not None
+            and entity.type == MessageEntityType.BOT_COMMAND
+            and entity.offset == 0
+        ):
+            word = text[1 : entity.length]
             command = word.split("@", 1)[0].lower()
-            args = text[entity.length:].strip() or None
+            args = text[entity.length :].strip() or None
             return Inbound(kind="command", command=command, args=args, **base)
         return Inbound(kind="text", text=text, **base)
     if message.photo:

@@ -14,15 +14,17 @@ def keyboard(rows: Rows | None) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows])
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
 
 
 def map_error(err: TelegramError) -> SendError:
     """python-telegram-bot's errors → ours. The order matters: subclasses first."""
     if isinstance(err, RetryAfter):
         seconds = err.retry_after
-        return RetryLater(seconds.total_seconds() if hasattr(seconds, "total_seconds")
-                          else float(seconds))
+        return RetryLater(
+            seconds.total_seconds() if hasattr(seconds, "total_seconds") else float(seconds)
+        )
     if isinstance(err, Forbidden):
         return Unreachable(str(err))
     if isinstance(err, BadRequest):
@@ -55,7 +57,8 @@ class TelegramSender:
     async def edit_buttons(self, chat_id: int, message_id: int, buttons: Rows) -> int:
         try:
             result = await self.bot.edit_message_reply_markup(
-                chat_id, message_id, reply_markup=keyboard(buttons))
+                chat_id, message_id, reply_markup=keyboard(buttons)
+            )
         except BadRequest as err:
             if "not modified" in str(err).lower():
                 return message_id  # already as wanted: done

@@ -57,13 +57,17 @@ def test_catalog_has_exactly_the_dutch_keys(shipped, code):
 @pytest.mark.parametrize("code", ["en", "tr", "ar"])
 def test_catalog_uses_the_same_variables_per_key_as_dutch(shipped, code):
     nl, other = shipped["nl"].messages, shipped[code].messages
-    differ = {key: (sorted(variables(nl[key])), sorted(variables(other[key])))
-              for key in nl if key in other and variables(nl[key]) != variables(other[key])}
+    differ = {
+        key: (sorted(variables(nl[key])), sorted(variables(other[key])))
+        for key in nl
+        if key in other and variables(nl[key]) != variables(other[key])
+    }
     assert differ == {}
 
 
-@pytest.mark.parametrize(("code", "direction"),
-                         [("nl", "ltr"), ("en", "ltr"), ("tr", "ltr"), ("ar", "rtl")])
+@pytest.mark.parametrize(
+    ("code", "direction"), [("nl", "ltr"), ("en", "ltr"), ("tr", "ltr"), ("ar", "rtl")]
+)
 def test_writing_direction(shipped, code, direction):
     assert shipped[code].direction == direction
     assert Catalogs(shipped).direction(code) == direction
@@ -86,22 +90,38 @@ def test_pick_maps_telegram_language_codes(shipped, asked, picked):
 
 FALLBACK_CASES = [
     # id, nl messages, tr messages, vars, expected text
-    ("translated", {"k": "Hallo {{ name }}"}, {"k": "Merhaba {{ name }}"}, {"name": "Ada"},
-     "Merhaba Ada"),
+    (
+        "translated",
+        {"k": "Hallo {{ name }}"},
+        {"k": "Merhaba {{ name }}"},
+        {"name": "Ada"},
+        "Merhaba Ada",
+    ),
     ("missing-in-turkish", {"k": "Hallo {{ name }}"}, {}, {"name": "Ada"}, "Hallo Ada"),
-    ("turkish-fails-at-run-time", {"k": "Hallo {{ name }}"}, {"k": "Merhaba {{ nmae }}"},
-     {"name": "Ada"}, "Hallo Ada"),
+    (
+        "turkish-fails-at-run-time",
+        {"k": "Hallo {{ name }}"},
+        {"k": "Merhaba {{ nmae }}"},
+        {"name": "Ada"},
+        "Hallo Ada",
+    ),
     ("turkish-renders-blank", {"k": "Hallo"}, {"k": "{{ name }}"}, {"name": " "}, "Hallo"),
     ("both-fail", {"k": "Hallo {{ nope }}"}, {"k": "Merhaba {{ nope }}"}, {}, SAFE_TEXT),
     ("missing-everywhere", {}, {}, {}, SAFE_TEXT),
     ("dutch-blank-turkish-missing", {"k": "{{ name }}"}, {}, {"name": ""}, SAFE_TEXT),
-    ("filter-on-bad-value", {"k": "{{ when | date }}"}, {"k": "{{ when | date }}"},
-     {"when": "not a date"}, SAFE_TEXT),
+    (
+        "filter-on-bad-value",
+        {"k": "{{ when | date }}"},
+        {"k": "{{ when | date }}"},
+        {"when": "not a date"},
+        SAFE_TEXT,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("nl", "tr", "vars", "expected"),
-                         [pytest.param(*c[1:], id=c[0]) for c in FALLBACK_CASES])
+@pytest.mark.parametrize(
+    ("nl", "tr", "vars", "expected"), [pytest.param(*c[1:], id=c[0]) for c in FALLBACK_CASES]
+)
 def test_render_falls_back_to_dutch_then_to_a_safe_text(nl, tr, vars, expected):
     catalogs = Catalogs({"nl": catalog("nl", nl), "tr": catalog("tr", tr, "tr_TR")})
     text = catalogs.render("k", "tr", vars)
@@ -183,9 +203,10 @@ def test_a_date_near_midnight_utc_is_the_local_date(shipped):
 
 def test_the_shipped_reminder_shows_local_date_and_time(shipped):
     text = Catalogs(shipped).render(
-        "reminder.day_before", "tr",
-        {"name": "Ada", "coach": "Sam", "when": OCT_26_08_UTC, "place": "Wijkhuis",
-         "address": ""})
+        "reminder.day_before",
+        "tr",
+        {"name": "Ada", "coach": "Sam", "when": OCT_26_08_UTC, "place": "Wijkhuis", "address": ""},
+    )
     assert "Ekim" in text
     assert "09:00" in text
     assert "Ada" in text

@@ -33,65 +33,130 @@ class Break:
 
 CASES = {
     "yaml-syntax-error": Break(
-        "flows/checkin.yaml", "    answer: choice\n", "    answer: choice: oops\n",
-        "YAML syntax error", "choice: oops"),
+        "flows/checkin.yaml",
+        "    answer: choice\n",
+        "    answer: choice: oops\n",
+        "YAML syntax error",
+        "choice: oops",
+    ),
     "unknown-step-in-next": Break(
-        "flows/checkin.yaml", "    next: thanks\n", "    next: thank_you\n",
-        "unknown step 'thank_you' in next", "next: thank_you"),
+        "flows/checkin.yaml",
+        "    next: thanks\n",
+        "    next: thank_you\n",
+        "unknown step 'thank_you' in next",
+        "next: thank_you",
+    ),
     "unreachable-step": Break(
-        "flows/checkin.yaml", "  take_care:\n",
+        "flows/checkin.yaml",
+        "  take_care:\n",
         "  orphan:\n    say: checkin.thanks\n    next: end\n  take_care:\n",
-        "step 'orphan' is unreachable", "  orphan:"),
+        "step 'orphan' is unreachable",
+        "  orphan:",
+    ),
     "message-missing-in-one-language": Break(
-        "messages/tr.yaml", '  checkin.thanks: "Teşekkürler! İyi haftalar. 🌷"\n', "",
-        "missing message 'checkin.thanks'", None),
+        "messages/tr.yaml",
+        '  checkin.thanks: "Teşekkürler! İyi haftalar. 🌷"\n',
+        "",
+        "missing message 'checkin.thanks'",
+        None,
+    ),
     "template-syntax-error": Break(
-        "messages/tr.yaml", '  checkin.thanks: "Teşekkürler! İyi haftalar. 🌷"\n',
+        "messages/tr.yaml",
+        '  checkin.thanks: "Teşekkürler! İyi haftalar. 🌷"\n',
         '  checkin.thanks: "Teşekkürler {{ name !"\n',
-        "message 'checkin.thanks': template syntax error", "checkin.thanks:"),
+        "message 'checkin.thanks': template syntax error",
+        "checkin.thanks:",
+    ),
     "unknown-answer-type": Break(
-        "flows/checkin.yaml", "    answer: yes_no\n", "    answer: maybe\n",
-        "unknown answer type 'maybe'", "answer: maybe"),
+        "flows/checkin.yaml",
+        "    answer: yes_no\n",
+        "    answer: maybe\n",
+        "unknown answer type 'maybe'",
+        "answer: maybe",
+    ),
     "bad-duration-in-timeout": Break(
-        "flows/checkin.yaml", "bad]\n    timeout: 2d\n", "bad]\n    timeout: 2 days\n",
-        "bad duration '2 days'", "timeout: 2 days"),
+        "flows/checkin.yaml",
+        "bad]\n    timeout: 2d\n",
+        "bad]\n    timeout: 2 days\n",
+        "bad duration '2 days'",
+        "timeout: 2 days",
+    ),
     "unknown-action-in-do": Break(
-        "flows/checkin.yaml", "    do: notify_coach\n", "    do: email_coach\n",
-        "unknown action 'email_coach'", "do: email_coach"),
+        "flows/checkin.yaml",
+        "    do: notify_coach\n",
+        "    do: email_coach\n",
+        "unknown action 'email_coach'",
+        "do: email_coach",
+    ),
     "unknown-options-from": Break(
-        "flows/new_appointment.yaml", "    options_from: places\n", "    options_from: rooms\n",
-        "unknown options_from 'rooms'", "options_from: rooms"),
+        "flows/new_appointment.yaml",
+        "    options_from: places\n",
+        "    options_from: rooms\n",
+        "unknown options_from 'rooms'",
+        "options_from: rooms",
+    ),
     "schedule-bad-time": Break(
-        "flows/schedules.yaml", '  start: "09:00"\n', '  start: "25:99"\n',
-        "bad time '25:99'", '"25:99"'),
+        "flows/schedules.yaml",
+        '  start: "09:00"\n',
+        '  start: "25:99"\n',
+        "bad time '25:99'",
+        '"25:99"',
+    ),
     "step-with-say-and-ask": Break(
-        "flows/checkin.yaml", "    say: checkin.take_care\n",
+        "flows/checkin.yaml",
+        "    say: checkin.take_care\n",
         "    say: checkin.take_care\n    ask: checkin.want_contact\n",
-        "needs exactly one of say, ask or do", "  take_care:"),
+        "needs exactly one of say, ask or do",
+        "  take_care:",
+    ),
 }
 
 # Cases that once pointed at the wrong line (kept with the reason they exist).
 IMPRECISE = {
-    "schedule-unknown-weekly-flow": (Break(
-        "flows/schedules.yaml", "  flow: checkin\n", "  flow: check_in\n",
-        "unknown flow 'check_in'", "flow: check_in"),
+    "schedule-unknown-weekly-flow": (
+        Break(
+            "flows/schedules.yaml",
+            "  flow: checkin\n",
+            "  flow: check_in\n",
+            "unknown flow 'check_in'",
+            "flow: check_in",
+        ),
         "bundle._check_schedules reports line_of(data, 'weekly_checkin'), the section's line, "
-        "not the line of its `flow:`"),
-    "schedule-unknown-reminder-flow": (Break(
-        "flows/schedules.yaml", "    flow: reminder_soon\n", "    flow: reminder_later\n",
-        "unknown flow 'reminder_later'", "flow: reminder_later"),
+        "not the line of its `flow:`",
+    ),
+    "schedule-unknown-reminder-flow": (
+        Break(
+            "flows/schedules.yaml",
+            "    flow: reminder_soon\n",
+            "    flow: reminder_later\n",
+            "unknown flow 'reminder_later'",
+            "flow: reminder_later",
+        ),
         "bundle._check_schedules reports the `appointment_reminders:` line for every reminder, "
-        "so the user cannot tell which reminder is wrong"),
-    "unknown-step-in-a-branch": (Break(
-        "flows/checkin.yaml", "      yes: tell_coach\n", "      yes: tell_coahc\n",
-        "unknown step 'tell_coahc' in next", "yes: tell_coahc"),
+        "so the user cannot tell which reminder is wrong",
+    ),
+    "unknown-step-in-a-branch": (
+        Break(
+            "flows/checkin.yaml",
+            "      yes: tell_coach\n",
+            "      yes: tell_coahc\n",
+            "unknown step 'tell_coahc' in next",
+            "yes: tell_coahc",
+        ),
         "flows._check_links reports line_of(raw, 'next') for a branch, the `next:` line, not "
-        "the line of the branch that names the unknown step"),
-    "template-error-inside-a-block-message": (Break(
-        "messages/nl.yaml", "    Je coach {{ coach }} nodigt je uit", "    Je coach {{ coach }"
-        " nodigt je uit", "message 'onboarding.hello': template syntax error", "{{ coach } nodigt"),
+        "the line of the branch that names the unknown step",
+    ),
+    "template-error-inside-a-block-message": (
+        Break(
+            "messages/nl.yaml",
+            "    Je coach {{ coach }} nodigt je uit",
+            "    Je coach {{ coach } nodigt je uit",
+            "message 'onboarding.hello': template syntax error",
+            "{{ coach } nodigt",
+        ),
         "catalog.load_catalogs adds err.lineno - 1 to the key's line, but a `|` block starts on "
-        "the line after the key: every error in a block message is reported one line too high"),
+        "the line after the key: every error in a block message is reported one line too high",
+    ),
 }
 ALL = [pytest.param(case, id=name) for name, case in CASES.items()] + [
     pytest.param(case, id=name) for name, (case, _why) in IMPRECISE.items()
@@ -119,12 +184,18 @@ def apply(content: Path, case: Break) -> tuple[str, int]:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", "check", *args],
-                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "check", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
 
 
-def assert_cli_output(code: int, stdout: str, stderr: str, path: str, line: int,
-                      phrase: str) -> None:
+def assert_cli_output(
+    code: int, stdout: str, stderr: str, path: str, line: int, phrase: str
+) -> None:
     assert code == 1
     printed = stdout.splitlines()
     assert printed and all(LINE_FORMAT.match(out) for out in printed), printed
@@ -165,12 +236,19 @@ def test_imprecise_problems_are_still_reported_in_the_right_file(tmp_path, case)
     assert any(p.path == path and case.phrase in p.message for p in problems), problems
 
 
-@pytest.mark.parametrize("broken", [
-    pytest.param(("flows/checkin.yaml", "bad]\n    timeout: 2d\n",
-                  "bad]\n    timeout: 99999999999w\n"), id="flow-timeout"),
-    pytest.param(("flows/schedules.yaml", "  answer_window: 2d\n",
-                  "  answer_window: 99999999999w\n"), id="schedule-answer-window"),
-])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        pytest.param(
+            ("flows/checkin.yaml", "bad]\n    timeout: 2d\n", "bad]\n    timeout: 99999999999w\n"),
+            id="flow-timeout",
+        ),
+        pytest.param(
+            ("flows/schedules.yaml", "  answer_window: 2d\n", "  answer_window: 99999999999w\n"),
+            id="schedule-answer-window",
+        ),
+    ],
+)
 def test_a_huge_duration_is_a_problem_not_a_crash(tmp_path, broken):
     file, old, new = broken
     path, line = apply(copy_shipped(tmp_path), Break(file, old, new, "", "99999999999w"))
@@ -179,8 +257,9 @@ def test_a_huge_duration_is_a_problem_not_a_crash(tmp_path, broken):
 
 
 def test_a_non_numeric_max_is_a_problem(tmp_path):
-    case = Break("flows/new_appointment.yaml", "    max: 120\n", "    max: lots\n", "max",
-                 "max: lots")
+    case = Break(
+        "flows/new_appointment.yaml", "    max: 120\n", "    max: lots\n", "max", "max: lots"
+    )
     path, line = apply(copy_shipped(tmp_path), case)
     _, problems = check_content(tmp_path)
     assert any(p.path == path and p.line == line and "max" in p.message for p in problems)
@@ -207,4 +286,5 @@ def test_a_missing_folder_is_reported(tmp_path):
     content, problems = check_content(tmp_path)
     assert content is None
     assert [(p.path, p.message) for p in problems] == [
-        (str(tmp_path / "messages"), "folder is missing")]
+        (str(tmp_path / "messages"), "folder is missing")
+    ]

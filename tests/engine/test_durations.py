@@ -52,8 +52,9 @@ def test_a_non_string_is_a_value_error_too():
         parse_duration(None)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("text", ["99999999999w", "1000000000d"],
-                         ids=["int-overflow", "too-many-days"])
+@pytest.mark.parametrize(
+    "text", ["99999999999w", "1000000000d"], ids=["int-overflow", "too-many-days"]
+)
 def test_an_absurdly_long_duration_is_a_value_error(text):
     with pytest.raises(ValueError, match="bad duration"):
         parse_duration(text)

@@ -14,8 +14,19 @@ MODULES = sorted(ENGINE.rglob("*.py"))
 
 # Modules (and their submodules) the engine must not import.
 FORBIDDEN_MODULES = (
-    "telegram", "aiosqlite", "sqlite3", "apscheduler", "storage", "bot.clock",
-    "uuid", "random", "secrets", "time", "os", "socket", "asyncio",
+    "telegram",
+    "aiosqlite",
+    "sqlite3",
+    "apscheduler",
+    "storage",
+    "bot.clock",
+    "uuid",
+    "random",
+    "secrets",
+    "time",
+    "os",
+    "socket",
+    "asyncio",
 )
 # Attribute calls that read the clock: datetime.now(), date.today(), …
 CLOCK_READS = {"now", "utcnow", "today", "time_ns", "monotonic"}
@@ -86,8 +97,10 @@ def test_the_checker_catches_impure_code(source):
 
 
 def test_the_checker_allows_what_the_engine_needs():
-    source = ("from datetime import timedelta, time\nfrom bot.engine.model import Flow\n"
-              "from .model import Step\nimport re\n")
+    source = (
+        "from datetime import timedelta, time\nfrom bot.engine.model import Flow\n"
+        "from .model import Step\nimport re\n"
+    )
     assert impurities(source) == []
 
 

@@ -40,8 +40,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def ask(id: str, answer: AnswerType | str, next: Any = END, **kw: Any) -> Step:
     nxt = next if isinstance(next, dict) else {"default": next}
     opts = tuple(Option(v, f"{id}.{v}") for v in kw.pop("options", ()))
-    return Step(id, StepKind.ASK, message=f"{id}.q", answer=AnswerType(answer),
-                options=opts, next=nxt, **kw)
+    return Step(
+        id, StepKind.ASK, message=f"{id}.q", answer=AnswerType(answer), options=opts, next=nxt, **kw
+    )
 
 
 def say(id: str, next: str = END) -> Step:
@@ -165,8 +166,9 @@ ANSWER_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("step", "event", "expected"),
-                         [pytest.param(s, e, x, id=i) for i, s, e, x in ANSWER_CASES])
+@pytest.mark.parametrize(
+    ("step", "event", "expected"), [pytest.param(s, e, x, id=i) for i, s, e, x in ANSWER_CASES]
+)
 def test_answers_are_accepted_or_rejected_by_type(step, event, expected):
     flow = make_flow(step)
     state = start(flow).state
@@ -194,8 +196,10 @@ BRANCH_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("answer", "extra", "event", "reached"),
-                         [pytest.param(a, x, e, r, id=i) for i, a, x, e, r in BRANCH_CASES])
+@pytest.mark.parametrize(
+    ("answer", "extra", "event", "reached"),
+    [pytest.param(a, x, e, r, id=i) for i, a, x, e, r in BRANCH_CASES],
+)
 def test_answers_branch_on_their_value_or_default(answer, extra, event, reached):
     targets = [say(t) for t in dict.fromkeys(BRANCHES.values())]
     flow = make_flow(ask("q", answer, next=BRANCHES, **extra), *targets)
@@ -214,8 +218,9 @@ def test_an_answer_without_branch_or_default_finishes_the_flow():
 
 def test_each_new_question_gets_the_next_seq_and_a_new_timer():
     two_hours = timedelta(hours=2)
-    flow = make_flow(ask("q1", "yes_no", next="q2", timeout=two_hours),
-                     ask("q2", "yes_no", timeout=two_hours))
+    flow = make_flow(
+        ask("q1", "yes_no", next="q2", timeout=two_hours), ask("q2", "yes_no", timeout=two_hours)
+    )
     state = start(flow).state
     result = advance(flow, state, press(state, "yes"))
     assert trace(result) == ["recorded q1='yes'", "ask q2.q #2", "timer #2 2:00:00"]
@@ -271,8 +276,11 @@ def test_on_invalid_end_finishes_with_reason_invalid():
 
 
 def test_a_timeout_goes_to_the_on_timeout_step():
-    flow = make_flow(ask("q", "yes_no", timeout=timedelta(days=2), on_timeout="nudge"),
-                     say("nudge", "q2"), ask("q2", "yes_no"))
+    flow = make_flow(
+        ask("q", "yes_no", timeout=timedelta(days=2), on_timeout="nudge"),
+        say("nudge", "q2"),
+        ask("q2", "yes_no"),
+    )
     state = start(flow).state
     result = advance(flow, state, Timeout(seq=1))
     assert trace(result) == ["say nudge.text", "ask q2.q #2"]
@@ -294,12 +302,15 @@ def test_a_timeout_still_counts_after_a_reask():
     assert trace(advance(flow, state, Timeout(seq=1))) == ["finished timeout"]
 
 
-TWO_QUESTIONS = make_flow(ask("q1", "yes_no", next="q2", timeout=timedelta(days=1)),
-                          ask("q2", "yes_no", timeout=timedelta(days=1)))
+TWO_QUESTIONS = make_flow(
+    ask("q1", "yes_no", next="q2", timeout=timedelta(days=1)),
+    ask("q2", "yes_no", timeout=timedelta(days=1)),
+)
 
 
-@pytest.mark.parametrize("event", [Answer(seq=1, value="no"), Timeout(seq=1)],
-                         ids=["old-button", "old-timer"])
+@pytest.mark.parametrize(
+    "event", [Answer(seq=1, value="no"), Timeout(seq=1)], ids=["old-button", "old-timer"]
+)
 def test_events_for_a_question_that_moved_on_are_stale(event):
     state = start(TWO_QUESTIONS).state
     state = advance(TWO_QUESTIONS, state, press(state, "yes")).state
@@ -307,8 +318,11 @@ def test_events_for_a_question_that_moved_on_are_stale(event):
     assert result == Result(state, (Stale(),))
 
 
-@pytest.mark.parametrize("event", [Answer(seq=2, value="yes"), Timeout(seq=2), Resume()],
-                         ids=["answer", "timeout", "resume"])
+@pytest.mark.parametrize(
+    "event",
+    [Answer(seq=2, value="yes"), Timeout(seq=2), Resume()],
+    ids=["answer", "timeout", "resume"],
+)
 def test_every_event_on_a_finished_run_is_stale(event):
     state = start(TWO_QUESTIONS).state
     state = advance(TWO_QUESTIONS, state, press(state, "yes")).state
@@ -333,7 +347,8 @@ def test_resume_reasks_the_current_question_with_the_same_seq_and_no_new_timer()
     assert trace(result) == ["ask q2.q #2 again"]
     assert result.state.seq == 2
     assert trace(advance(TWO_QUESTIONS, result.state, Answer(seq=2, value="no")))[-1] == (
-        "finished done")
+        "finished done"
+    )
 
 
 # --- do steps and dynamic options ---------------------------------------------------------
@@ -342,14 +357,19 @@ def test_resume_reasks_the_current_question_with_the_same_seq_and_no_new_timer()
 def test_a_do_step_performs_its_action_with_params_vars_and_answers():
     flow = make_flow(
         ask("mood", "choice", options=["good", "bad"], next="save"),
-        do("save", "set_field", params={"field": "last_mood", "from": "mood"},
-           message="coach.note"),
+        do(
+            "save", "set_field", params={"field": "last_mood", "from": "mood"}, message="coach.note"
+        ),
     )
     state = start(flow, {"name": "Ada"}).state
     result = advance(flow, state, press(state, "bad"))
     perform = result.actions[1]
-    assert perform == Perform("set_field", {"field": "last_mood", "from": "mood"},
-                              {"name": "Ada", "answers": {"mood": "bad"}}, "coach.note")
+    assert perform == Perform(
+        "set_field",
+        {"field": "last_mood", "from": "mood"},
+        {"name": "Ada", "answers": {"mood": "bad"}},
+        "coach.note",
+    )
     assert trace(result) == ["recorded mood='bad'", "do set_field", "finished done"]
 
 
@@ -366,9 +386,13 @@ def test_dynamic_options_come_from_sources_before_the_static_ones():
     flow = make_flow(ask("who", "choice", options=["nobody"], options_from="people"))
     result = start(flow, sources=PEOPLE)
     assert [(o.value, o.text or o.label) for o in result.actions[0].options] == [
-        ("11", "Ada"), ("12", "Bo"), ("nobody", "who.nobody")]
+        ("11", "Ada"),
+        ("12", "Bo"),
+        ("nobody", "who.nobody"),
+    ]
     assert trace(advance(flow, result.state, press(result.state, "12"), PEOPLE))[0] == (
-        "recorded who='12'")
+        "recorded who='12'"
+    )
 
 
 def test_a_missing_source_leaves_only_the_static_options():
@@ -395,12 +419,14 @@ def test_a_next_to_an_unknown_step_raises_flow_error():
 json_leaf = st.none() | st.booleans() | st.integers() | st.text(max_size=10)
 json_value = st.recursive(
     json_leaf,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                                 max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=8,
 )
-options = st.builds(Option, st.text(max_size=8), st.none() | st.text(max_size=8),
-                    st.none() | st.text(max_size=8))
+options = st.builds(
+    Option, st.text(max_size=8), st.none() | st.text(max_size=8), st.none() | st.text(max_size=8)
+)
 states = st.builds(
     RunState,
     flow_id=st.text(min_size=1, max_size=10),
@@ -443,52 +469,127 @@ LANGUAGES = {"languages": [Option("nl", text="Nederlands"), Option("en", text="E
 
 # id, flow, events (("press", value) | ("type", text) | ("timeout",) | ("resume",)), trace
 SHIPPED_CASES = [
-    ("checkin-good-mood", "checkin", [("press", "great")], [
-        "ask checkin.how_are_you #1", "timer #1 2 days, 0:00:00",
-        "recorded how_are_you='great'", "do set_field", "say checkin.thanks", "finished done",
-    ]),
-    ("checkin-low-mood-wants-contact", "checkin", [("press", "bad"), ("press", "yes")], [
-        "ask checkin.how_are_you #1", "timer #1 2 days, 0:00:00",
-        "recorded how_are_you='bad'", "do set_field",
-        "ask checkin.want_contact #2", "timer #2 2 days, 0:00:00",
-        "recorded want_contact='yes'", "do notify_coach", "say checkin.coach_told",
-        "finished done",
-    ]),
-    ("checkin-low-mood-no-contact", "checkin", [("press", "not_great"), ("press", "no")], [
-        "ask checkin.how_are_you #1", "timer #1 2 days, 0:00:00",
-        "recorded how_are_you='not_great'", "do set_field",
-        "ask checkin.want_contact #2", "timer #2 2 days, 0:00:00",
-        "recorded want_contact='no'", "say checkin.take_care", "finished done",
-    ]),
-    ("checkin-unanswered", "checkin", [("timeout",)], [
-        "ask checkin.how_are_you #1", "timer #1 2 days, 0:00:00", "finished timeout",
-    ]),
-    ("checkin-interrupted-then-answered", "checkin", [("resume",), ("press", "okay")], [
-        "ask checkin.how_are_you #1", "timer #1 2 days, 0:00:00",
-        "ask checkin.how_are_you #1 again",
-        "recorded how_are_you='okay'", "do set_field", "say checkin.thanks", "finished done",
-    ]),
-    ("onboarding-consent-no", "onboarding", [("press", "en"), ("press", "no")], [
-        "ask onboarding.hello #1",
-        "recorded choose_language='en'", "do set_field", "say onboarding.explain",
-        "ask onboarding.consent #2",
-        "recorded consent='no'", "do decline_consent", "say onboarding.declined",
-        "finished done",
-    ]),
-    ("onboarding-weekly-checkin", "onboarding",
-     [("press", "nl"), ("press", "yes"), ("press", "tue"), ("press", "evening")], [
-         "ask onboarding.hello #1",
-         "recorded choose_language='nl'", "do set_field", "say onboarding.explain",
-         "ask onboarding.consent #2",
-         "recorded consent='yes'", "do set_field", "ask onboarding.checkin_day #3",
-         "recorded checkin_day='tue'", "ask onboarding.checkin_time #4",
-         "recorded checkin_time='evening'", "do set_field", "do set_field",
-         "say onboarding.done", "do notify_coach", "finished done",
-     ]),
-    ("pause-resume-now", "pause", [("press", "resume")], [
-        "ask pause.how_long #1",
-        "recorded how_long='resume'", "do resume", "say pause.resumed", "finished done",
-    ]),
+    (
+        "checkin-good-mood",
+        "checkin",
+        [("press", "great")],
+        [
+            "ask checkin.how_are_you #1",
+            "timer #1 2 days, 0:00:00",
+            "recorded how_are_you='great'",
+            "do set_field",
+            "say checkin.thanks",
+            "finished done",
+        ],
+    ),
+    (
+        "checkin-low-mood-wants-contact",
+        "checkin",
+        [("press", "bad"), ("press", "yes")],
+        [
+            "ask checkin.how_are_you #1",
+            "timer #1 2 days, 0:00:00",
+            "recorded how_are_you='bad'",
+            "do set_field",
+            "ask checkin.want_contact #2",
+            "timer #2 2 days, 0:00:00",
+            "recorded want_contact='yes'",
+            "do notify_coach",
+            "say checkin.coach_told",
+            "finished done",
+        ],
+    ),
+    (
+        "checkin-low-mood-no-contact",
+        "checkin",
+        [("press", "not_great"), ("press", "no")],
+        [
+            "ask checkin.how_are_you #1",
+            "timer #1 2 days, 0:00:00",
+            "recorded how_are_you='not_great'",
+            "do set_field",
+            "ask checkin.want_contact #2",
+            "timer #2 2 days, 0:00:00",
+            "recorded want_contact='no'",
+            "say checkin.take_care",
+            "finished done",
+        ],
+    ),
+    (
+        "checkin-unanswered",
+        "checkin",
+        [("timeout",)],
+        [
+            "ask checkin.how_are_you #1",
+            "timer #1 2 days, 0:00:00",
+            "finished timeout",
+        ],
+    ),
+    (
+        "checkin-interrupted-then-answered",
+        "checkin",
+        [("resume",), ("press", "okay")],
+        [
+            "ask checkin.how_are_you #1",
+            "timer #1 2 days, 0:00:00",
+            "ask checkin.how_are_you #1 again",
+            "recorded how_are_you='okay'",
+            "do set_field",
+            "say checkin.thanks",
+            "finished done",
+        ],
+    ),
+    (
+        "onboarding-consent-no",
+        "onboarding",
+        [("press", "en"), ("press", "no")],
+        [
+            "ask onboarding.hello #1",
+            "recorded choose_language='en'",
+            "do set_field",
+            "say onboarding.explain",
+            "ask onboarding.consent #2",
+            "recorded consent='no'",
+            "do decline_consent",
+            "say onboarding.declined",
+            "finished done",
+        ],
+    ),
+    (
+        "onboarding-weekly-checkin",
+        "onboarding",
+        [("press", "nl"), ("press", "yes"), ("press", "tue"), ("press", "evening")],
+        [
+            "ask onboarding.hello #1",
+            "recorded choose_language='nl'",
+            "do set_field",
+            "say onboarding.explain",
+            "ask onboarding.consent #2",
+            "recorded consent='yes'",
+            "do set_field",
+            "ask onboarding.checkin_day #3",
+            "recorded checkin_day='tue'",
+            "ask onboarding.checkin_time #4",
+            "recorded checkin_time='evening'",
+            "do set_field",
+            "do set_field",
+            "say onboarding.done",
+            "do notify_coach",
+            "finished done",
+        ],
+    ),
+    (
+        "pause-resume-now",
+        "pause",
+        [("press", "resume")],
+        [
+            "ask pause.how_long #1",
+            "recorded how_long='resume'",
+            "do resume",
+            "say pause.resumed",
+            "finished done",
+        ],
+    ),
 ]
 
 
@@ -515,8 +616,9 @@ def drive(flow: Flow, events: list[tuple[str, ...]]) -> list[str]:
     return lines
 
 
-@pytest.mark.parametrize(("flow_id", "events", "expected"),
-                         [pytest.param(f, e, x, id=i) for i, f, e, x in SHIPPED_CASES])
+@pytest.mark.parametrize(
+    ("flow_id", "events", "expected"), [pytest.param(f, e, x, id=i) for i, f, e, x in SHIPPED_CASES]
+)
 def test_shipped_flows_walk_their_paths(shipped, flow_id, events, expected):
     assert drive(shipped[flow_id], events) == expected
 
