@@ -341,11 +341,14 @@ class FlowHost:
         """Variables every message may use: name, coach, language (own name)."""
         coach = await person_by_id(conn, person.coach_id)
         catalogs = self.deps.content.catalogs
-        return {
+        context: dict[str, Any] = {
             "name": person.name,
             "coach": coach.name if coach else "",
             "language": catalogs.by_code[catalogs.pick(person.language)].name,
         }
+        if person.paused_until:
+            context["until"] = from_db(person.paused_until).isoformat()
+        return context
 
     async def sources(
         self, conn: aiosqlite.Connection, person: Person, flow: Flow
