@@ -6,17 +6,16 @@ though the options shown were already limited: callback data can be forged.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
-from babel.dates import format_datetime
 
 from bot import outbox, planner, timers
 from bot.clock import from_db, to_db
+from bot.coach_actions import PAUSE_WEEKS, CoachActions
 from bot.content.vocabulary import ACTIONS, FIELDS
 from bot.deps import Deps
-from bot.engine.model import Option
 from bot.engine.runner import Perform
 from bot.events import log_event
 from bot.invites import create_person, deep_link, new_invite
@@ -27,10 +26,8 @@ from bot.timing import local
 if TYPE_CHECKING:
     from bot.flowhost import FlowHost
 
-PAUSE_WEEKS = {"1w": 1, "2w": 2, "4w": 4}
 
-
-class Actions:
+class Actions(CoachActions):
     def __init__(self, deps: Deps, host: FlowHost) -> None:
         self.deps = deps
         self.host = host
@@ -64,6 +61,36 @@ class Actions:
     ) -> None:
         await self.notify_coach(conn, person, action.message or "", dict(action.vars))
 
+    async def recipient(
+        self, conn: aiosqlite.Connection, participant: Person
+    ) -> tuple[Person | None, Person | None]:
+        """Who gets a participant's alerts: their coach, or the backup while the coach is
+        away. Returns (recipient, the away coach or None)."""
+        coach = await person_by_id(conn, participant.coach_id)
+        if coach is None or coach.status == Status.DEACTIVATED:
+            return None, None
+        if coach.away_until and from_db(coach.away_until) > self.deps.clock.now():
+            backup = await person_by_id(conn, coach.backup_id)
+            if backup is not None and backup.status == Status.ACTIVE:
+                return backup, coach
+        return coach, None
+
+    def describe(self, reader: Person, participant: Person) -> dict[str, Any]:
+        """Variables about a participant for a message to a coach."""
+        catalogs = self.deps.content.catalogs
+        day = participant.checkin_day
+        checkin = outbox.render(
+            self.deps,
+            reader,
+            f"onboarding.checkin_day.{day}" if day and day != "none" else "coach.checkin_none",
+            {},
+        )
+        return {
+            "participant": participant.name,
+            "checkin": checkin,
+            "language": catalogs.by_code[catalogs.pick(participant.language)].name,
+        }
+
     async def notify_coach(
         self,
         conn: aiosqlite.Connection,
@@ -71,24 +98,19 @@ class Actions:
         key: str,
         vars: dict[str, Any] | None = None,
     ) -> None:
-        coach = await person_by_id(conn, person.coach_id)
-        if coach is None or coach.status == Status.DEACTIVATED:
+        reader, away = await self.recipient(conn, person)
+        if reader is None or reader.telegram_id is None:
             return
-        catalogs = self.deps.content.catalogs
-        checkin = (
-            outbox.render(self.deps, coach, f"onboarding.checkin_day.{person.checkin_day}", {})
-            if person.checkin_day and person.checkin_day != "none"
-            else outbox.render(self.deps, coach, "coach.checkin_none", {})
+        merged = {**(vars or {}), **self.describe(reader, person)}
+        text = outbox.render(self.deps, reader, key, {"name": reader.name, **merged})
+        if away is not None:
+            note = outbox.render(self.deps, reader, "coach.for_colleague", {"coach": away.name})
+            text = f"{note}\n{text}"
+        await outbox.message(
+            conn, self.deps, reader, reader.telegram_id, text, unsolicited=True, about=person.id
         )
-        merged = {
-            **(vars or {}),
-            "participant": person.name,
-            "checkin": checkin,
-            "language": catalogs.by_code[catalogs.pick(person.language)].name,
-        }
-        await outbox.say(conn, self.deps, coach, key, merged, unsolicited=True)
         await log_event(
-            conn, self.deps.clock.now(), "coach_notified", person.id, coach.id, value=key
+            conn, self.deps.clock.now(), "coach_notified", person.id, reader.id, value=key
         )
 
     async def relay(
@@ -100,23 +122,19 @@ class Actions:
         kind: str = "text",
     ) -> bool:
         """Pass a participant's own message to their coach: a header, then a copy."""
-        coach = await person_by_id(conn, person.coach_id)
-        if coach is None or coach.status == Status.DEACTIVATED or coach.telegram_id is None:
+        reader, away = await self.recipient(conn, person)
+        if reader is None or reader.telegram_id is None:
             return False
-        catalogs = self.deps.content.catalogs
-        await outbox.say(
-            conn,
-            self.deps,
-            coach,
-            "coach.relay_header",
-            {
-                "participant": person.name,
-                "language": catalogs.by_code[catalogs.pick(person.language)].name,
-            },
+        header = outbox.render(
+            self.deps, reader, f"coach.relay_header.{kind}", self.describe(reader, person)
         )
-        await outbox.copy(conn, self.deps, coach, chat_id, message_id)
+        if away is not None:
+            note = outbox.render(self.deps, reader, "coach.for_colleague", {"coach": away.name})
+            header = f"{note}\n{header}"
+        await outbox.message(conn, self.deps, reader, reader.telegram_id, header, about=person.id)
+        await outbox.copy(conn, self.deps, reader, chat_id, message_id, about=person.id)
         await log_event(
-            conn, self.deps.clock.now(), "message_relayed", person.id, coach.id, value=kind
+            conn, self.deps.clock.now(), "message_relayed", person.id, reader.id, value=kind
         )
         return True
 
@@ -208,15 +226,7 @@ class Actions:
         context: dict[str, Any],
     ) -> None:
         choice = action.vars.get("answers", {}).get(str(action.params.get("from")))
-        weeks = PAUSE_WEEKS.get(str(choice), 2)
-        now = self.deps.clock.now()
-        until = now + timedelta(weeks=weeks)
-        await update(conn, person.id, status=Status.PAUSED.value, paused_until=to_db(until))
-        await outbox.cancel_unsolicited(conn, person.id)
-        await self._drop_queued(conn, person.id)
-        await timers.cancel(conn, person.id, kind="resume")
-        await timers.add(conn, now, person.id, "resume", {}, until, ref="resume")
-        await log_event(conn, now, "paused", person.id, person.coach_id, value=f"{weeks}w")
+        await self.pause_person(conn, person, PAUSE_WEEKS.get(str(choice), 2))
 
     async def _do_resume(
         self,
@@ -385,7 +395,14 @@ class Actions:
         )
         appointment_id = int(cur.lastrowid or 0)
         await planner.schedule_reminders(
-            conn, self.deps, appointment_id, participant.id, starts_at, place_name, address
+            conn,
+            self.deps,
+            appointment_id,
+            participant.id,
+            starts_at,
+            place_name,
+            address,
+            coach_id=coach.id,
         )
         await log_event(
             conn,
@@ -438,9 +455,16 @@ class Actions:
             " updated_at = ? WHERE id = ?",
             (to_db(starts_at), to_db(now), row["id"]),
         )
-        await planner.cancel_reminders(conn, participant.id, row["id"])
+        await planner.cancel_reminders(conn, participant.id, row["id"], coach.id)
         await planner.schedule_reminders(
-            conn, self.deps, row["id"], participant.id, starts_at, row["place"], row["address"]
+            conn,
+            self.deps,
+            row["id"],
+            participant.id,
+            starts_at,
+            row["place"],
+            row["address"],
+            coach_id=coach.id,
         )
         await log_event(
             conn, now, "appointment_moved", participant.id, coach.id, ref=f"appointment:{row['id']}"
@@ -485,7 +509,7 @@ class Actions:
             "UPDATE appointments SET status = 'cancelled', updated_at = ? WHERE id = ?",
             (to_db(now), row["id"]),
         )
-        await planner.cancel_reminders(conn, participant.id, row["id"])
+        await planner.cancel_reminders(conn, participant.id, row["id"], coach.id)
         await log_event(
             conn,
             now,
@@ -506,24 +530,3 @@ class Actions:
                 expires=starts_at,
             )
         await outbox.say(conn, self.deps, coach, "coach.appointment_cancelled", vars)
-
-    async def appointment_options(
-        self, conn: aiosqlite.Connection, coach: Person, locale: str
-    ) -> list[Option]:
-        rows = await conn.execute_fetchall(
-            "SELECT a.id, a.starts_at, p.name FROM appointments a JOIN people p"
-            " ON p.id = a.participant_id WHERE a.coach_id = ? AND a.status != 'cancelled'"
-            " AND a.starts_at > ? ORDER BY a.starts_at LIMIT 20",
-            (coach.id, to_db(self.deps.clock.now())),
-        )
-        tz = self.deps.content.tz
-        return [
-            Option(
-                str(r["id"]),
-                text=f"{r['name']} · "
-                + format_datetime(
-                    from_db(r["starts_at"]), "EEE d MMM HH:mm", tzinfo=tz, locale=locale
-                ),
-            )
-            for r in rows
-        ]

@@ -22,6 +22,8 @@ from bot.errors import Rejected, RetryLater, SendError, Transient, Unreachable
 from bot.events import log_event
 from bot.flowhost import FlowHost
 from bot.people import SILENCED, Role, Status, by_id, update
+from bot.periodic import run_daily
+from bot.qr import qr_png
 from bot.timing import fit_window
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ class Sender(Protocol):
     ) -> int: ...
 
     async def copy(self, chat_id: int, from_chat_id: int, message_id: int) -> int: ...
+
+    async def send_photo(self, chat_id: int, photo: bytes, caption: str) -> int: ...
 
     async def edit_buttons(
         self, chat_id: int, message_id: int, buttons: list[list[tuple[str, str]]]
@@ -118,6 +122,8 @@ class Dispatcher:
     async def tick(self) -> int:
         """Fire due timers, then send what is due; returns how many rows were handled."""
         async with self._lock:
+            async with self.deps.db.transaction() as conn:
+                await run_daily(conn, self.deps, self.host.actions.notify_coach)
             handled = await self._fire_timers()
             while True:
                 sent, blocked = await self._send_batch()
@@ -297,6 +303,8 @@ class Dispatcher:
             return await self.sender.edit_buttons(
                 chat_id, payload["message_id"], payload["buttons"]
             )
+        if payload.get("qr"):
+            return await self.sender.send_photo(chat_id, qr_png(payload["qr"]), payload["text"])
         parts = split_text(payload["text"])
         message_id = 0
         for i, part in enumerate(parts):

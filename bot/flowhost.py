@@ -14,18 +14,16 @@ from datetime import datetime
 from typing import Any
 
 import aiosqlite
-from babel.dates import format_date
 
-from bot import outbox, timers
+from bot import outbox, sources, timers
 from bot.actions import Actions
 from bot.clock import from_db, to_db
 from bot.deps import Deps
 from bot.engine import runner
 from bot.engine.model import AnswerType, Flow, Option, StepKind
 from bot.events import log_event
-from bot.people import Person, Role, caseload
+from bot.people import Person, Role
 from bot.people import by_id as person_by_id
-from bot.timing import upcoming_days
 
 STALE = "stale"
 
@@ -116,7 +114,11 @@ class FlowHost:
             flow_id=flow.id,
             ref=f"run:{run_id}",
         )
-        result = runner.start(flow, vars, await self.sources(conn, person, flow))
+        prefill = dict(vars.get("prefill") or {})
+        result = runner.start(flow, vars, await self.sources(conn, person, flow, prefill, vars))
+        if result.state.answers != prefill and _answer_sources(flow):
+            options = await self.sources(conn, person, flow, result.state.answers, vars)
+            result = runner.start(flow, vars, options)
         await self.apply(conn, person, run_id, flow, result, scheduled=scheduled, expires=expires)
 
     # --- answering ------------------------------------------------------------
@@ -165,9 +167,7 @@ class FlowHost:
         if loaded is None:
             return
         flow, state, _ = loaded
-        result = runner.advance(
-            flow, state, runner.Timeout(seq), await self.sources(conn, person, flow)
-        )
+        result = await self._advance(conn, person, flow, state, runner.Timeout(seq))
         if any(isinstance(a, runner.Stale) for a in result.actions):
             return
         await self.apply(conn, person, run_id, flow, result, scheduled=False, expires=None)
@@ -182,7 +182,7 @@ class FlowHost:
         event: runner.Answer,
         option: Option | None,
     ) -> str | None:
-        result = runner.advance(flow, state, event, await self.sources(conn, person, flow))
+        result = await self._advance(conn, person, flow, state, event)
         if any(isinstance(a, runner.Stale) for a in result.actions):
             return STALE
         accepted = any(isinstance(a, runner.Recorded) for a in result.actions)
@@ -192,6 +192,24 @@ class FlowHost:
             await outbox.edit_buttons(conn, self.deps, person, row["question_message_id"], buttons)
         await self.apply(conn, person, row["id"], flow, result, scheduled=False, expires=None)
         return None
+
+    async def _advance(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        flow: Flow,
+        state: runner.RunState,
+        event: runner.Event,
+    ) -> runner.Result:
+        """Advance; when the answer changes what the next question offers, ask again with
+        options computed from the new answers (the engine is pure, so this is safe)."""
+        result = runner.advance(
+            flow, state, event, await self.sources(conn, person, flow, state.answers, state.vars)
+        )
+        if result.state.answers != state.answers and _answer_sources(flow):
+            options = await self.sources(conn, person, flow, result.state.answers, state.vars)
+            result = runner.advance(flow, state, event, options)
+        return result
 
     # --- applying engine actions ----------------------------------------------
 
@@ -213,7 +231,9 @@ class FlowHost:
             (json.dumps(state.to_json()), to_db(now), run_id),
         )
         context = await self.context(conn, person)
+        context.update(await self._about(conn, person, state.answers))
         finished: runner.Finished | None = None
+        then: tuple[str, dict[str, Any]] | None = None
         for action in result.actions:
             match action:
                 case runner.Say(key=key, vars=vars):
@@ -234,10 +254,15 @@ class FlowHost:
                     await timers.add(
                         conn, now, person.id, "timeout", {"run_id": run_id, "seq": seq}, now + after
                     )
+                case runner.Perform(action="start_flow", params=params, vars=vars):
+                    # Chained flows start once this run is finished (one question at a time).
+                    answers = vars.get("answers", {})
+                    then = (str(params["flow"]), {"prefill": {"who": answers.get(params["from"])}})
                 case runner.Perform():
                     await self.actions.perform(conn, person, run_id, action, context)
                     person = await person_by_id(conn, person.id) or person
                     context = await self.context(conn, person)
+                    context.update(await self._about(conn, person, state.answers))
                 case runner.Recorded(step=step, value=value, answer=answer):
                     await self._log_answer(
                         conn, person, run_id, flow, step, value, answer, state.seq
@@ -255,7 +280,10 @@ class FlowHost:
             )
             if finished.reason == "invalid":
                 await outbox.say(conn, self.deps, person, "invalid.gave_up", context)
-            await self.next_run(conn, person)
+            if then is not None and then[0] in self.deps.content.flows:
+                await self.start(conn, person, then[0], then[1])
+            else:
+                await self.next_run(conn, person)
 
     async def _ask(
         self,
@@ -300,9 +328,7 @@ class FlowHost:
             await self._set_status(conn, row["id"], "active")
             flow = self.deps.content.flows[row["flow_id"]]
             state = runner.RunState.from_json(json.loads(row["state"]))
-            result = runner.advance(
-                flow, state, runner.Resume(), await self.sources(conn, person, flow)
-            )
+            result = await self._advance(conn, person, flow, state, runner.Resume())
             await self.apply(conn, person, row["id"], flow, result, scheduled=False, expires=None)
             return
         queued = await conn.execute_fetchall(
@@ -351,36 +377,38 @@ class FlowHost:
         return context
 
     async def sources(
-        self, conn: aiosqlite.Connection, person: Person, flow: Flow
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        flow: Flow,
+        answers: Mapping[str, Any] | None = None,
+        vars: Mapping[str, Any] | None = None,
     ) -> dict[str, Sequence[Option]]:
-        content = self.deps.content
-        catalogs = content.catalogs
-        locale = catalogs.by_code[catalogs.pick(person.language)].locale
-        found: dict[str, Sequence[Option]] = {}
-        for name in flow.sources:
-            if name == "languages":
-                found[name] = [Option(c, text=cat.name) for c, cat in catalogs.by_code.items()]
-            elif name == "participants" and person.role == Role.COACH:
-                found[name] = [
-                    Option(str(p.id), text=p.name) for p in await caseload(conn, person.id)
-                ]
-            elif name == "days":
-                days = upcoming_days(
-                    self.deps.clock.now(), content.schedules.appointment_days_ahead, content.tz
-                )
-                found[name] = [
-                    Option(d.isoformat(), text=format_date(d, "EEE d MMM", locale=locale))
-                    for d in days
-                ]
-            elif name == "times":
-                found[name] = [
-                    Option(t.strftime("%H:%M"), text=t.strftime("%H:%M"))
-                    for t in content.schedules.appointment_times
-                ]
-            elif name == "places":
-                found[name] = [Option(p.id, text=p.name) for p in content.places]
-            elif name == "appointments" and person.role == Role.COACH:
-                found[name] = await self.actions.appointment_options(conn, person, locale)
+        known = {**(vars or {}), "answers": dict(answers or {})}
+        return await sources.compute(conn, self.deps, person, flow.sources, known)
+
+    async def _about(
+        self, conn: aiosqlite.Connection, person: Person, answers: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Names a coach's or coordinator's question may show: the participant picked
+        earlier in this run, and the coaches of a handover."""
+        if person.role == Role.PARTICIPANT:
+            return {}
+        found: dict[str, Any] = {}
+        for key, name in (
+            ("who", "participant"),
+            ("pick", "participant"),
+            ("from", "from_coach"),
+            ("to", "to_coach"),
+        ):
+            try:
+                other = await person_by_id(conn, int(answers[key]))
+            except (KeyError, TypeError, ValueError):
+                continue
+            if other is not None and (
+                person.role == Role.COORDINATOR or other.coach_id == person.id
+            ):
+                found[name] = other.name
         return found
 
     def _label(self, person: Person, option: Option) -> str:
@@ -464,6 +492,10 @@ class FlowHost:
             " ('active', 'suspended', 'queued')",
             (person_id,),
         )
+
+
+def _answer_sources(flow: Flow) -> bool:
+    return bool(sources.ANSWER_DEPENDENT & set(flow.sources))
 
 
 def _asks(flow: Flow) -> bool:

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot import outbox
-from bot.clock import to_db
+from bot.caseload import caseload_rows
+from bot.clock import from_db, to_db
 from bot.deps import Deps
 from bot.events import log_event
 from bot.flowhost import STALE, FlowHost
 from bot.invites import redeem
-from bot.people import Person, Role, Status, by_telegram, update
+from bot.people import Person, Role, Status, by_id, by_telegram, update
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +29,16 @@ PARTICIPANT_COMMANDS = {
     "coach": "contact_coach",
 }
 COACH_COMMANDS = {
+    "caseload": "caseload",
+    "nudges": "cancel_nudge",
+    "away": "away",
     "language": "language",
     "newparticipant": "new_participant",
     "appointment": "new_appointment",
     "appointments": "change_appointment",
+    "nudge": "nudge",
 }
-COORDINATOR_COMMANDS = {"language": "language"}
+COORDINATOR_COMMANDS = {"language": "language", "handover": "handover", "coaches": "coaches"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class Inbound:
     args: str | None = None
     callback_data: str | None = None
     language_code: str | None = None
+    reply_to_message_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -89,11 +95,20 @@ class InboundService:
             await log_event(conn, self.deps.clock.now(), "refused", person.id, value="inactive")
             await self._reply(conn, person, event, "not_allowed")
             return Outcome(self._text(person, "not_allowed", event))
+        if person.role == Role.PARTICIPANT:
+            await self._contact(conn, person)
         if event.kind == "callback":
             return await self._callback(conn, person, event)
         if event.kind == "command":
             return await self._command(conn, person, event)
         return await self._message(conn, person, event)
+
+    async def _contact(self, conn: aiosqlite.Connection, person: Person) -> None:
+        """Any sign of life ends a silent spell."""
+        now = self.deps.clock.now()
+        await update(conn, person.id, last_contact_at=to_db(now), silent_since=None)
+        if person.silent_since is not None:
+            await log_event(conn, now, "silent_ended", person.id, person.coach_id)
 
     async def _start(
         self, conn: aiosqlite.Connection, person: Person | None, event: Inbound
@@ -171,7 +186,10 @@ class InboundService:
         if empty:
             await self._reply(conn, person, event, empty)
             return Outcome()
-        await self.host.start(conn, person, flow_id)
+        vars = {}
+        if flow_id == "caseload":
+            vars = {"rows": await caseload_rows(conn, self.deps, person)}
+        await self.host.start(conn, person, flow_id, vars)
         return Outcome()
 
     async def _empty_source(
@@ -180,10 +198,16 @@ class InboundService:
         """A coach flow that would offer nothing to pick says so instead of starting."""
         flow = self.deps.content.flows[flow_id]
         sources = await self.host.sources(conn, person, flow)
-        if "participants" in flow.sources and not sources.get("participants"):
+        if (
+            person.role == Role.COACH
+            and "participants" in flow.sources
+            and not sources.get("participants")
+        ):
             return "coach.no_participants"
         if "appointments" in flow.sources and not sources.get("appointments"):
             return "coach.no_appointments"
+        if "scheduled_nudges" in flow.sources and not sources.get("scheduled_nudges"):
+            return "nudge.none_scheduled"
         return None
 
     async def _callback(
@@ -211,6 +235,8 @@ class InboundService:
         return Outcome()
 
     async def _message(self, conn: aiosqlite.Connection, person: Person, event: Inbound) -> Outcome:
+        if person.role != Role.PARTICIPANT and event.reply_to_message_id is not None:
+            return await self._coach_reply(conn, person, event)
         if (
             event.kind == "text"
             and event.text
@@ -226,9 +252,70 @@ class InboundService:
             return Outcome()
         if event.message_id is not None and event.kind in ("text", "photo", "voice", "document"):
             await self.host.actions.relay(conn, person, event.chat_id, event.message_id, event.kind)
-            await self._reply(conn, person, event, "relay.ack")
+            await self._ack_relay(conn, person, event)
             return Outcome()
         await self._reply(conn, person, event, f"help.{person.role.value}")
+        return Outcome()
+
+    async def _ack_relay(self, conn: aiosqlite.Connection, person: Person, event: Inbound) -> None:
+        """Thank the participant; say so kindly when their coach is away."""
+        reader, away = await self.host.actions.recipient(conn, person)
+        if away is None or reader is None or away.away_until is None:
+            await self._reply(conn, person, event, "relay.ack")
+            return
+        vars = {
+            **await self.host.context(conn, person),
+            "until": from_db(away.away_until).isoformat(),
+            "backup": reader.name,
+        }
+        await outbox.say(conn, self.deps, person, "relay.coach_away", vars)
+
+    async def _coach_reply(
+        self, conn: aiosqlite.Connection, coach: Person, event: Inbound
+    ) -> Outcome:
+        """A coach answers by replying to a message about a participant: it is passed on."""
+        rows = await conn.execute_fetchall(
+            "SELECT about_id FROM outbox WHERE chat_id = ? AND telegram_message_id = ?"
+            " AND about_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (event.chat_id, event.reply_to_message_id),
+        )
+        participant = await by_id(conn, rows[0]["about_id"]) if rows else None
+        if participant is None:
+            await self._reply(conn, coach, event, "relay.reply_unknown")
+            return Outcome()
+        owner = await by_id(conn, participant.coach_id)
+        allowed = participant.coach_id == coach.id or (
+            owner is not None and owner.backup_id == coach.id and owner.away_until is not None
+        )
+        if not allowed:
+            await log_event(conn, self.deps.clock.now(), "refused", coach.id, value="relay")
+            await self._reply(conn, coach, event, "not_allowed")
+            return Outcome()
+        if participant.status != Status.ACTIVE or participant.telegram_id is None:
+            await outbox.say(
+                conn, self.deps, coach, "relay.not_delivered", {"participant": participant.name}
+            )
+            return Outcome()
+        await outbox.say(
+            conn,
+            self.deps,
+            participant,
+            "relay.from_coach",
+            {"coach": coach.name},
+            unsolicited=True,
+        )
+        if event.message_id is not None:
+            await outbox.copy(
+                conn, self.deps, participant, event.chat_id, event.message_id, unsolicited=True
+            )
+        await log_event(
+            conn,
+            self.deps.clock.now(),
+            "coach_replied",
+            participant.id,
+            coach.id,
+            value=event.kind,
+        )
         return Outcome()
 
     async def _reply(

@@ -1,13 +1,15 @@
 """Writing outgoing messages as outbox rows, inside the caller's transaction.
 
 Texts are rendered here, in the recipient's language, and cleared from the row once
-sent. The dispatcher does the sending after commit.
+sent. The dispatcher does the sending after commit. `about` names the participant a
+message to a coach is about, so that the coach can answer by replying to it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +20,19 @@ from bot.deps import Deps
 from bot.people import Person
 
 Button = tuple[str, str]  # (label, callback data)
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Row details besides the content: timing, and what the row belongs to."""
+
+    unsolicited: bool = False  # obeys quiet hours, pause and stop
+    due: datetime | None = None
+    expires: datetime | None = None
+    run_id: int | None = None
+    seq: int | None = None
+    about: int | None = None
+    tag: str | None = None
 
 
 def layout(buttons: Sequence[Button]) -> list[list[Button]]:
@@ -38,35 +53,33 @@ def render(
     return deps.content.catalogs.render(key, lang, vars, deps.content.tz)
 
 
-async def _insert(
+async def insert(
     conn: aiosqlite.Connection,
     deps: Deps,
     person: Person | None,
     chat_id: int,
     kind: str,
     payload: dict[str, Any],
-    *,
-    unsolicited: bool,
-    due: datetime | None,
-    expires: datetime | None,
-    run_id: int | None = None,
-    seq: int | None = None,
+    meta: Meta = Meta(),
 ) -> int:
     now = deps.clock.now()
     cur = await conn.execute(
         "INSERT INTO outbox (person_id, chat_id, kind, payload, unsolicited, run_id, seq,"
-        " due_at, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " due_at, expires_at, created_at, about_id, tag)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             person.id if person else None,
             chat_id,
             kind,
             json.dumps(payload, ensure_ascii=False),
-            int(unsolicited),
-            run_id,
-            seq,
-            to_db(due or now),
-            to_db(expires) if expires else None,
+            int(meta.unsolicited),
+            meta.run_id,
+            meta.seq,
+            to_db(meta.due or now),
+            to_db(meta.expires) if meta.expires else None,
             to_db(now),
+            meta.about,
+            meta.tag,
         ),
     )
     return int(cur.lastrowid or 0)
@@ -85,23 +98,17 @@ async def message(
     expires: datetime | None = None,
     run_id: int | None = None,
     seq: int | None = None,
+    about: int | None = None,
+    tag: str | None = None,
+    qr: str | None = None,
 ) -> int:
     payload: dict[str, Any] = {"text": text}
     if buttons:
         payload["buttons"] = layout(buttons)
-    return await _insert(
-        conn,
-        deps,
-        person,
-        chat_id,
-        "message",
-        payload,
-        unsolicited=unsolicited,
-        due=due,
-        expires=expires,
-        run_id=run_id,
-        seq=seq,
-    )
+    if qr:
+        payload["qr"] = qr  # sent as a QR code picture with the text as caption
+    meta = Meta(unsolicited, due, expires, run_id, seq, about, tag)
+    return await insert(conn, deps, person, chat_id, "message", payload, meta)
 
 
 async def say(
@@ -114,6 +121,8 @@ async def say(
     unsolicited: bool = False,
     due: datetime | None = None,
     expires: datetime | None = None,
+    about: int | None = None,
+    tag: str | None = None,
 ) -> int | None:
     """Render `key` for `person` and queue it; None when the person has no chat."""
     if person.telegram_id is None:
@@ -128,27 +137,27 @@ async def say(
         unsolicited=unsolicited,
         due=due,
         expires=expires,
+        about=about,
+        tag=tag,
     )
 
 
 async def copy(
-    conn: aiosqlite.Connection, deps: Deps, person: Person, from_chat_id: int, message_id: int
+    conn: aiosqlite.Connection,
+    deps: Deps,
+    person: Person,
+    from_chat_id: int,
+    message_id: int,
+    *,
+    about: int | None = None,
+    unsolicited: bool = False,
 ) -> int | None:
     """Pass a message on without storing its content (Telegram copies it)."""
     if person.telegram_id is None:
         return None
     payload = {"from_chat_id": from_chat_id, "message_id": message_id}
-    return await _insert(
-        conn,
-        deps,
-        person,
-        person.telegram_id,
-        "copy",
-        payload,
-        unsolicited=False,
-        due=None,
-        expires=None,
-    )
+    meta = Meta(unsolicited=unsolicited, about=about)
+    return await insert(conn, deps, person, person.telegram_id, "copy", payload, meta)
 
 
 async def edit_buttons(
@@ -161,17 +170,7 @@ async def edit_buttons(
     if person.telegram_id is None:
         return None
     payload = {"message_id": message_id, "buttons": layout(buttons)}
-    return await _insert(
-        conn,
-        deps,
-        person,
-        person.telegram_id,
-        "edit",
-        payload,
-        unsolicited=False,
-        due=None,
-        expires=None,
-    )
+    return await insert(conn, deps, person, person.telegram_id, "edit", payload)
 
 
 async def cancel_unsolicited(conn: aiosqlite.Connection, person_id: int) -> None:

@@ -45,6 +45,11 @@ class Person:
     last_mood: str | None
     paused_until: str | None
     trajectory_end: str | None = None
+    trajectory_start: str | None = None
+    last_contact_at: str | None = None
+    silent_since: str | None = None
+    away_until: str | None = None
+    backup_id: int | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Person:
@@ -61,6 +66,11 @@ class Person:
             row["last_mood"],
             row["paused_until"],
             row["trajectory_end"],
+            row["trajectory_start"],
+            row["last_contact_at"],
+            row["silent_since"],
+            row["away_until"],
+            row["backup_id"],
         )
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
 from bot import timers
 from bot.clock import from_db
+from bot.content.schedules import parse_offset
 from bot.deps import Deps
 from bot.people import Person, Status
-from bot.timing import WEEKDAYS, days_before, fit_window, next_weekly
+from bot.timing import WEEKDAYS, after_offset, days_before, fit_window, next_weekly
 
 
 def reminder_times(deps: Deps, starts_at: datetime) -> list[tuple[str, str, datetime]]:
@@ -37,6 +38,8 @@ async def schedule_reminders(
     starts_at: datetime,
     place: str,
     address: str | None,
+    *,
+    coach_id: int | None = None,
 ) -> None:
     """Timers for every reminder still in the future; each expires at the start."""
     now = deps.clock.now()
@@ -59,18 +62,57 @@ async def schedule_reminders(
             expires=starts_at,
             ref=f"appointment:{appointment_id}:{name}",
         )
+    if coach_id is not None:
+        ask_at = starts_at + deps.content.schedules.attendance_after
+        vars = {"prefill": {"who": str(participant_id), "which": str(appointment_id)}}
+        await timers.add(
+            conn,
+            now,
+            coach_id,
+            "flow",
+            {"flow": "attendance", "vars": vars},
+            ask_at,
+            expires=ask_at + timedelta(days=7),
+            ref=f"appointment:{appointment_id}:attendance",
+        )
 
 
 async def cancel_reminders(
-    conn: aiosqlite.Connection, participant_id: int, appointment_id: int
+    conn: aiosqlite.Connection, participant_id: int, appointment_id: int, coach_id: int | None
 ) -> None:
     await timers.cancel(conn, participant_id, f"appointment:{appointment_id}:")
+    if coach_id is not None:
+        await timers.cancel(conn, coach_id, f"appointment:{appointment_id}:")
     # A reminder already waiting behind another question goes too.
     await conn.execute(
         "UPDATE runs SET status = 'cancelled' WHERE person_id = ? AND status = 'queued'"
         " AND json_extract(state, '$.vars.appointment_id') = ?",
         (participant_id, appointment_id),
     )
+
+
+async def schedule_followups(
+    conn: aiosqlite.Connection, deps: Deps, participant_id: int, ended: datetime
+) -> datetime | None:
+    """Timers for the follow-up campaign after a trajectory ends; returns the first."""
+    followups = deps.content.schedules.followups
+    tz = deps.content.tz
+    first = None
+    for index, offset in enumerate(followups.after):
+        amount, unit = parse_offset(offset)
+        due = after_offset(ended, amount, unit, followups.at, tz)
+        first = first or due
+        await timers.add(
+            conn,
+            deps.clock.now(),
+            participant_id,
+            "flow",
+            {"flow": followups.flow, "vars": {"followup": index + 1}},
+            due,
+            expires=due + followups.answer_window,
+            ref=f"followup:{index + 1}",
+        )
+    return first
 
 
 async def plan_checkin(conn: aiosqlite.Connection, deps: Deps, person: Person) -> None:

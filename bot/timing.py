@@ -55,3 +55,23 @@ def upcoming_days(now: datetime, count: int, tz: tzinfo) -> list[date]:
     """Today and the next days, local calendar."""
     today = now.astimezone(tz).date()
     return [today + timedelta(days=i) for i in range(count)]
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months later (31 Jan + 1 → 28/29 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for candidate in (31, 30, 29, 28):
+        if day.day <= candidate:
+            try:
+                return date(year, month, min(day.day, candidate))
+            except ValueError:
+                continue
+    return date(year, month, 28)
+
+
+def after_offset(start: datetime, amount: int, unit: str, at: time, tz: tzinfo) -> datetime:
+    """`amount` weeks (`w`) or calendar months (`mo`) after `start`, at local time `at`."""
+    day = start.astimezone(tz).date()
+    day = day + timedelta(weeks=amount) if unit == "w" else add_months(day, amount)
+    return local(day, at, tz)

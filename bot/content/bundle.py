@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,6 +12,8 @@ from bot.content.flows import FlowSet, load_flows
 from bot.content.problems import ContentError, Problem, line_of, read_yaml
 from bot.content.schedules import Place, Schedules, load_places, load_schedules
 from bot.engine.model import Flow
+
+log = logging.getLogger(__name__)
 
 # Keys the host itself uses (outside flow files); every catalog must have them.
 HOST_KEYS = frozenset(
@@ -39,7 +42,50 @@ HOST_KEYS = frozenset(
         "stopped.notice",
         "coach.participant_declined",
         "coach.participant_unreachable",
-        "coach.relay_header",
+        "coach.relay_header.text",
+        "coach.relay_header.photo",
+        "coach.relay_header.voice",
+        "coach.relay_header.document",
+        "coach.for_colleague",
+        "coach.silent",
+        "coach.trajectory_nearing_end",
+        "coach.participant_picked_time",
+        "coach.paused",
+        "coach.resumed",
+        "coach.trajectory_ended",
+        "coach.handover_received",
+        "relay.from_coach",
+        "relay.coach_away",
+        "relay.reply_unknown",
+        "relay.not_delivered",
+        "status.invited",
+        "status.active",
+        "status.paused",
+        "status.stopped",
+        "status.declined",
+        "status.unreachable",
+        "status.deactivated",
+        "status.ended",
+        "caseload.write_reply",
+        "caseload.already_linked",
+        "nudge.own",
+        "nudge.sent",
+        "nudge.planned",
+        "nudge.cancelled",
+        "nudge.already_gone",
+        "nudge.none_scheduled",
+        "nudge.not_now",
+        "pause.by_coach",
+        "trajectory.ended",
+        "away.set",
+        "away.you_are_backup",
+        "away.back",
+        "handover.new_coach",
+        "handover.done",
+        "coaches.invite_link",
+        "coaches.deactivated",
+        "coaches.reactivated",
+        "coaches.none",
         "coach.invite_link",
         "coach.no_participants",
         "coach.no_appointments",
@@ -66,6 +112,17 @@ HOST_FLOWS = frozenset(
         "new_participant",
         "new_appointment",
         "change_appointment",
+        "caseload",
+        "nudge",
+        "cancel_nudge",
+        "attendance",
+        "missed",
+        "coach_pause",
+        "end_trajectory",
+        "followup",
+        "away",
+        "handover",
+        "coaches",
     }
 )
 
@@ -103,6 +160,7 @@ def check_content(directory: Path) -> tuple[Content | None, list[Problem]]:
     catalogs = load_catalogs(messages_dir, problems)
     schedules = load_schedules(flows_dir, problems)
     places = load_places(flows_dir, problems)
+    _flow_rules(flowset, problems)
     _check_keys(flowset, catalogs, problems)
     for name in sorted(HOST_FLOWS - set(flowset.flows)):
         problems.append(Problem(str(flows_dir), 0, f"flow {name!r} is missing (the bot uses it)"))
@@ -119,16 +177,20 @@ def check_content(directory: Path) -> tuple[Content | None, list[Problem]]:
             )
     if FALLBACK not in catalogs:
         problems.append(Problem(str(messages_dir), 0, "messages/nl.yaml (the fallback) is missing"))
-    if problems or schedules is None:
-        return None, sorted(set(problems))
+    problems = sorted(set(problems))
+    if any(p.fatal for p in problems) or schedules is None:
+        return None, problems
     content = Content(flowset.flows, Catalogs(catalogs), schedules, places, tz, directory)
-    return content, []
+    return content, problems
 
 
 def load_content(directory: Path) -> Content:
+    """Content for running the bot: fatal problems stop it, others are logged."""
     content, problems = check_content(directory)
     if content is None:
-        raise ContentError(problems)
+        raise ContentError([p for p in problems if p.fatal])
+    if problems:
+        log.warning("%d content problem(s); run `coachbot check` for details", len(problems))
     return content
 
 
@@ -140,8 +202,30 @@ def _check_keys(flowset: FlowSet, catalogs: dict, problems: list[Problem]) -> No
         for key, (where, line) in sorted(used.items()):
             if key not in catalog.messages and key not in _broken(catalog):
                 problems.append(
-                    Problem(catalog.path, 1, f"missing message {key!r} (used at {where}:{line})")
+                    Problem(
+                        catalog.path,
+                        1,
+                        f"missing message {key!r} (used at {where}:{line})",
+                        fatal=_code == FALLBACK,
+                    )
                 )
+
+
+def _flow_rules(flowset: FlowSet, problems: list[Problem]) -> None:
+    """Rules that tie flows to each other and to the host: chained flows exist, and every
+    content nudge has its participant text (`nudge.<option>`)."""
+    for flow in flowset.flows.values():
+        for step in flow.steps.values():
+            target = step.params.get("flow") if step.action == "start_flow" else None
+            if target is not None and target not in flowset.flows:
+                problems.append(
+                    Problem(flow.path, step.line, f"start_flow: unknown flow {target!r}")
+                )
+    nudge = flowset.flows.get("nudge")
+    if nudge is not None and "which" in nudge.steps:
+        for option in nudge.steps["which"].options:
+            key = "nudge.own" if option.value == "own" else f"nudge.{option.value}"
+            flowset.keys.setdefault(key, (nudge.path, nudge.steps["which"].line))
 
 
 def _broken(catalog) -> set[str]:

@@ -31,6 +31,7 @@ STEP_KEYS = {
     "field",
     "value",
     "from",
+    "flow",
 }
 FLOW_KEYS = {"flow", "audience", "start", "steps", "description"}
 
@@ -157,7 +158,7 @@ def _do_step(
             )
         )
         return None
-    params = {k: raw[k] for k in ("field", "value", "from") if k in raw}
+    params = {k: raw[k] for k in ("field", "value", "from", "flow") if k in raw}
     for key in params:
         if key not in ACTIONS[action]:
             problems.append(

@@ -15,6 +15,9 @@ class Problem:
     path: str
     line: int
     message: str
+    # A non-fatal problem (a text missing in a language other than Dutch) is reported by
+    # `coachbot check` but the bot still runs, falling back to Dutch for that text.
+    fatal: bool = True
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"

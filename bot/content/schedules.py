@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,52 @@ class WeeklyCheckin(_Strict):
         return {str(k): _hhmm(v) for k, v in dict(value).items()}
 
 
+_OFFSET = re.compile(r"^(\d+)(w|mo)$")
+
+
+def parse_offset(text: str) -> tuple[int, str]:
+    """`2w` (weeks) or `3mo` (calendar months) after a date."""
+    match = _OFFSET.match(str(text).strip())
+    if not match or int(match.group(1)) <= 0:
+        raise ValueError(f"bad offset {text!r}: use weeks like 2w or months like 3mo")
+    return int(match.group(1)), match.group(2)
+
+
+class Followups(_Strict):
+    """Check-ins after the trajectory ends, at a tapering rhythm."""
+
+    flow: str
+    at: time
+    after: list[str]
+    answer_window: timedelta
+
+    _at = field_validator("at", mode="before")(_hhmm)
+
+    @field_validator("after")
+    @classmethod
+    def _offsets(cls, value: list[str]) -> list[str]:
+        for item in value:
+            parse_offset(item)
+        return value
+
+    @field_validator("answer_window", mode="before")
+    @classmethod
+    def _window(cls, value: Any) -> timedelta:
+        return parse_duration(str(value))
+
+
+class Silence(_Strict):
+    """When a participant counts as silent: unanswered messages, or days without contact."""
+
+    after_messages: int = Field(default=3, ge=1)
+    after_days: int = Field(default=21, ge=1)
+
+
+class Trajectory(_Strict):
+    max_months: int = Field(default=6, ge=1)
+    remind_at_months: int = Field(default=5, ge=1)
+
+
 class Schedules(_Strict):
     timezone: str = "Europe/Amsterdam"
     quiet_hours: Window
@@ -80,6 +127,21 @@ class Schedules(_Strict):
     weekly_checkin: WeeklyCheckin
     appointment_days_ahead: int = Field(default=14, ge=1, le=60)
     appointment_times: list[time]
+    attendance_after: timedelta = timedelta(hours=1)
+    followups: Followups
+    silence: Silence = Silence()
+    trajectory: Trajectory = Trajectory()
+    daily_at: time = time(9, 0)  # when the daily scans run, local time
+
+    @field_validator("attendance_after", mode="before")
+    @classmethod
+    def _after(cls, value: Any) -> timedelta:
+        return value if isinstance(value, timedelta) else parse_duration(str(value))
+
+    @field_validator("daily_at", mode="before")
+    @classmethod
+    def _daily(cls, value: Any) -> time:
+        return value if isinstance(value, time) else _hhmm(value)
 
     @field_validator("appointment_times", mode="before")
     @classmethod

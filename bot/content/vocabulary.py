@@ -20,13 +20,42 @@ ACTIONS: dict[str, frozenset[str]] = {
     "create_appointment": frozenset(),
     "move_appointment": frozenset(),
     "cancel_appointment": frozenset(),
+    "start_flow": frozenset({"flow", "from"}),
+    "show_invite": frozenset({"from"}),
+    "send_nudge": frozenset(),
+    "cancel_nudge": frozenset(),
+    "ask_reply": frozenset({"from"}),
+    "record_attendance": frozenset({"from"}),
+    "reschedule": frozenset({"from"}),
+    "pause_participant": frozenset({"from"}),
+    "end_trajectory": frozenset(),
+    "set_away": frozenset(),
+    "coach_back": frozenset(),
+    "handover": frozenset(),
+    "create_coach_invite": frozenset(),
+    "set_coach_active": frozenset({"value"}),
 }
 
 # `options_from:` sources the host fills in at run time.
-SOURCES = frozenset({"languages", "participants", "days", "times", "places", "appointments"})
+SOURCES = frozenset(
+    {
+        "languages",
+        "participants",
+        "days",
+        "times",
+        "places",
+        "appointments",
+        "scheduled_nudges",
+        "proposed_times",
+        "colleagues",
+        "coaches",
+        "away_days",
+        "past_appointments",
+    }
+)
 
 # Fields `set_field` may write on the person talking to the bot.
 FIELDS = frozenset({"language", "consent", "checkin_day", "checkin_time", "last_mood"})
 
 # Option label key convention: `<question key>.<value>` unless a label is given.
-AUDIENCES = frozenset({"participant", "coach", "any"})
+AUDIENCES = frozenset({"participant", "coach", "coordinator", "any"})

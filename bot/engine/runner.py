@@ -7,6 +7,9 @@ Example: a check-in asks "How are you?" (seq 1). Pressing "bad" yields
 ``Answer(seq=1, value="bad")`` → the engine records the answer, follows
 ``next.bad`` to the yes/no question and emits ``Ask`` with seq 2.
 A late press of an old button carries seq 1 and yields ``Stale``.
+
+``vars["prefill"]`` maps question ids to answers known before the flow starts; those
+questions are skipped as if answered.
 """
 
 from __future__ import annotations
@@ -260,6 +263,16 @@ def _run(flow: Flow, state: RunState, actions: list[Action], sources: Sources) -
         if step is None:
             raise FlowError(f"flow {flow.id}: unknown step {state.step!r}")
         context = _context(state)
+        prefill = state.vars.get("prefill") or {}
+        if step.kind == StepKind.ASK and step.id in prefill and step.id not in state.answers:
+            # Answered before the flow began (e.g. the participant picked in /caseload).
+            value = prefill[step.id]
+            state = replace(state, answers={**state.answers, step.id: value})
+            target = step.target(str(value))
+            if target is None or target == END:
+                return Result(replace(state, finished=True), (*actions, Finished("done")))
+            state = replace(state, step=target)
+            continue
         if step.kind == StepKind.ASK:
             return _ask(step, state, actions, sources)
         if step.kind == StepKind.SAY:

@@ -39,6 +39,9 @@ def to_inbound(update: Update) -> Inbound | None:
         "chat_type": message.chat.type,
         "message_id": message.message_id,
         "language_code": message.from_user.language_code,
+        "reply_to_message_id": (
+            message.reply_to_message.message_id if message.reply_to_message else None
+        ),
     }
     text = message.text
     if text is not None:

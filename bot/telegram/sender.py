@@ -54,6 +54,13 @@ class TelegramSender:
             raise map_error(err) from err
         return copied.message_id
 
+    async def send_photo(self, chat_id: int, photo: bytes, caption: str) -> int:
+        try:
+            message = await self.bot.send_photo(chat_id, photo, caption=caption[:1024])
+        except TelegramError as err:
+            raise map_error(err) from err
+        return message.message_id
+
     async def edit_buttons(self, chat_id: int, message_id: int, buttons: Rows) -> int:
         try:
             result = await self.bot.edit_message_reply_markup(

@@ -26,8 +26,11 @@ async def active_participant(h: Harness, checkin: str = "No weekly question") ->
 
 
 def sends_to(h: Harness, chat_id: int) -> list[dict]:
-    return [c for c in h.emu.call_log
-            if c["method"] == "sendMessage" and c["params"].get("chat_id") == chat_id]
+    return [
+        c
+        for c in h.emu.call_log
+        if c["method"] == "sendMessage" and c["params"].get("chat_id") == chat_id
+    ]
 
 
 async def test_429_is_obeyed_with_retry_after(harness: Harness) -> None:
@@ -67,7 +70,8 @@ async def test_server_error_is_retried_with_backoff(harness: Harness) -> None:
 
 
 async def test_blocked_participant_is_marked_unreachable_and_the_coach_told(
-        harness: Harness) -> None:
+    harness: Harness,
+) -> None:
     h = harness
     await active_participant(h)
     h.emu.block(SARA)
@@ -103,10 +107,14 @@ async def test_moving_an_appointment_moves_its_reminders(harness: Harness) -> No
     moved = await h.next_message(SARA, "moved")
     assert "23 October" in moved["text"] and "15:00" in moved["text"]
     rows = await h.deps.db.fetchall(
-        "SELECT ref, status, due_at FROM timers WHERE ref LIKE 'appointment:%' ORDER BY id")
+        "SELECT ref, status, due_at FROM timers WHERE ref LIKE 'appointment:%'"
+        " AND ref NOT LIKE '%attendance' ORDER BY id"
+    )
     pending = [(r["ref"], r["due_at"][:16]) for r in rows if r["status"] == "pending"]
-    assert pending == [("appointment:1:day_before", "2026-10-22T08:00"),
-                       ("appointment:1:two_hours_before", "2026-10-23T11:00")]
+    assert pending == [
+        ("appointment:1:day_before", "2026-10-22T08:00"),
+        ("appointment:1:two_hours_before", "2026-10-23T11:00"),
+    ]
     await h.travel_to(datetime(2026, 10, 20, 10, 0, tzinfo=AMS))
     assert not any("Can you come?" in t for t in h.all_texts(SARA))
     await h.travel_to(datetime(2026, 10, 22, 10, 0, tzinfo=AMS))
@@ -145,7 +153,8 @@ async def test_pause_holds_scheduled_messages_and_ends_by_itself(harness: Harnes
 
 
 async def test_stop_after_confirmation_tells_the_coach_and_start_brings_back(
-        harness: Harness) -> None:
+    harness: Harness,
+) -> None:
     h = harness
     await active_participant(h, checkin="Wednesday")
     h.emu.send_command(SARA, "/stop")

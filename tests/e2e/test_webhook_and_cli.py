@@ -24,13 +24,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_webhook_mode_answers_and_refuses_a_wrong_secret(emu: Emulator,
-                                                              tmp_path: Path) -> None:
+async def test_webhook_mode_answers_and_refuses_a_wrong_secret(
+    emu: Emulator, tmp_path: Path
+) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram"
-    options = Options(token=TOKEN, db_path=tmp_path / "db.sqlite3", content_dir=REPO,
-                      api_url=emu.base_url, webhook_url=url, webhook_secret="s3cret-Token",
-                      webhook_port=port)
+    options = Options(
+        token=TOKEN,
+        db_path=tmp_path / "db.sqlite3",
+        content_dir=REPO,
+        api_url=emu.base_url,
+        webhook_url=url,
+        webhook_secret="s3cret-Token",
+        webhook_port=port,
+    )
     app = CoachbotApp(options, ManualClock(START), Settings(poll_interval=0.05))
     await app.start()
     try:
@@ -39,11 +46,16 @@ async def test_webhook_mode_answers_and_refuses_a_wrong_secret(emu: Emulator,
         reply = await emu.wait_for_bot_message(4242, timeout=5)
         assert "personal link" in reply["text"] or "persoonlijke" in reply["text"]
         async with aiohttp.ClientSession() as http:
-            fake = {"update_id": 1, "message": {"message_id": 1, "date": 0,
-                                                "chat": {"id": 7, "type": "private"},
-                                                "from": {"id": 7, "is_bot": False,
-                                                         "first_name": "X"},
-                                                "text": "/start"}}
+            fake = {
+                "update_id": 1,
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "chat": {"id": 7, "type": "private"},
+                    "from": {"id": 7, "is_bot": False, "first_name": "X"},
+                    "text": "/start",
+                },
+            }
             for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
                 async with http.post(url, json=fake, headers=headers) as response:
                     assert response.status == 403
@@ -53,13 +65,28 @@ async def test_webhook_mode_answers_and_refuses_a_wrong_secret(emu: Emulator,
 
 
 def coachbot(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_invite_prints_a_single_use_deep_link(tmp_path: Path) -> None:
-    result = coachbot("invite", "coach", "--name", "Sanne", "--bot-username", "nijmegen_bot",
-                      "--db", str(tmp_path / "c.sqlite3"), cwd=tmp_path)
+    result = coachbot(
+        "invite",
+        "coach",
+        "--name",
+        "Sanne",
+        "--bot-username",
+        "nijmegen_bot",
+        "--db",
+        str(tmp_path / "c.sqlite3"),
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     link = result.stdout.strip()
     assert link.startswith("https://t.me/nijmegen_bot?start=")
