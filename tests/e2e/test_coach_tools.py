@@ -87,8 +87,12 @@ async def test_relay_both_ways_with_photo_and_voice_headers(harness: Harness) ->
     voice_header = await h.next_message(COACH, "voice message")
     assert voice_header["text"].startswith("🎤 Ayşe (Türkçe)")
     await h.emu.wait_for_bot_message(COACH, predicate=lambda m: "voice" in m, timeout=5)
-    # The coach answers by replying (with a voice note) to the header.
-    h.emu.send_voice(COACH, duration=2)
+    # The coach answers by replying to the header: a photo, then words.
+    h.emu.send_photo(COACH, caption="🐱", reply_to_message_id=header["message_id"])
+    photo_header = await h.next_message(AYSE, "💬")
+    assert "Sanne" in photo_header["text"]
+    back = await h.emu.wait_for_bot_message(AYSE, predicate=lambda m: "photo" in m, timeout=5)
+    assert back["caption"] == "🐱"
     h.emu.send_text(COACH, "Çok güzel! 😊", reply_to_message_id=header["message_id"])
     told = await h.next_message(AYSE, "💬")
     assert "Sanne" in told["text"]
@@ -100,6 +104,7 @@ async def test_relay_both_ways_with_photo_and_voice_headers(harness: Harness) ->
     assert [(e["type"], e["value"]) for e in events] == [
         ("message_relayed", "photo"),
         ("message_relayed", "voice"),
+        ("coach_replied", "photo"),
         ("coach_replied", "text"),
     ]
 
