@@ -13,7 +13,7 @@ import aiosqlite
 
 from bot import outbox, planner, timers
 from bot.clock import from_db, to_db
-from bot.coach_actions import PAUSE_WEEKS, CoachActions
+from bot.coach_actions import PAUSE_WEEKS, CoachActions, _int
 from bot.content.vocabulary import ACTIONS, FIELDS
 from bot.deps import Deps
 from bot.engine.runner import Perform
@@ -21,13 +21,15 @@ from bot.events import log_event
 from bot.invites import create_person, deep_link, new_invite
 from bot.people import Person, Role, Status, update
 from bot.people import by_id as person_by_id
+from bot.privacy import forget
+from bot.survey import SurveyActions
 from bot.timing import local
 
 if TYPE_CHECKING:
     from bot.flowhost import FlowHost
 
 
-class Actions(CoachActions):
+class Actions(CoachActions, SurveyActions):
     def __init__(self, deps: Deps, host: FlowHost) -> None:
         self.deps = deps
         self.host = host
@@ -247,6 +249,30 @@ class Actions(CoachActions):
         fresh = await person_by_id(conn, person.id)
         if fresh is not None:
             await planner.plan_checkin(conn, self.deps, fresh)
+
+    async def _do_forget(
+        self,
+        conn: aiosqlite.Connection,
+        actor: Person,
+        run_id: int,
+        action: Perform,
+        context: dict[str, Any],
+    ) -> None:
+        """Erase a participant: themselves, or on request by a coordinator."""
+        target: Person | None = actor
+        if actor.role == Role.COORDINATOR:
+            target = await person_by_id(conn, _int(action.vars.get("answers", {}).get("who")))
+        if target is None or target.role != Role.PARTICIPANT:
+            await outbox.say(conn, self.deps, actor, "not_allowed")
+            return
+        await self.notify_coach(conn, target, "coach.participant_forgotten")
+        if target.telegram_id is not None:
+            text = outbox.render(self.deps, target, "privacy.forgotten", {"name": target.name})
+            await outbox.message(conn, self.deps, None, target.telegram_id, text)
+        await self.host.cancel_runs(conn, target.id)
+        await forget(conn, self.deps, target, "participant" if actor is target else "coordinator")
+        if actor is not target:
+            await outbox.say(conn, self.deps, actor, "privacy.forgotten_by_coordinator")
 
     async def _do_stop(
         self,

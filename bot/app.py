@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -15,6 +17,7 @@ from bot.clock import Clock
 from bot.content.bundle import load_content
 from bot.deps import Deps, Settings
 from bot.dispatch import Dispatcher
+from bot.errors import AlreadyRunning
 from bot.flowhost import FlowHost
 from bot.inbound import InboundService
 from bot.planner import plan_all_checkins
@@ -43,7 +46,9 @@ class Options:
 
 def quiet_libraries() -> None:
     """httpx logs request URLs, which contain the bot token, at INFO."""
-    for name in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler"):
+    # aiosqlite logs every statement with its parameters (names, texts) at DEBUG.
+    # python-telegram-bot logs each call with its parameters (message texts) at DEBUG.
+    for name in ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
@@ -58,9 +63,11 @@ class CoachbotApp:
         self.application: Application | None = None
         self.dispatcher: Dispatcher | None = None
         self._task: asyncio.Task[None] | None = None
+        self._lock: IO[str] | None = None
 
     async def start(self) -> None:
         quiet_libraries()
+        self._hold_lock()
         content = load_content(self.options.content_dir)
         db = await Database.open(self.options.db_path)
         builder = (
@@ -107,6 +114,19 @@ class CoachbotApp:
                 drop_pending_updates=False,
             )
 
+    def _hold_lock(self) -> None:
+        """One bot process per database: two dispatchers must never send the same row."""
+        path = Path(f"{self.options.db_path}.lock")
+        handle = path.open("w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise AlreadyRunning(
+                f"another Coachbot process is running on {self.options.db_path}"
+            ) from None
+        self._lock = handle
+
     async def stop(self) -> None:
         if self.application is not None:
             if self.application.updater and self.application.updater.running:
@@ -121,6 +141,9 @@ class CoachbotApp:
             await self.application.shutdown()
         if self.deps is not None:
             await self.deps.db.close()
+        if self._lock is not None:
+            self._lock.close()  # closing releases the lock
+            self._lock = None
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         event = to_inbound(update)
@@ -128,6 +151,11 @@ class CoachbotApp:
             log.info("ignored update %s of a kind the bot does not act on", update.update_id)
             return
         outcome = await self.service.handle(event)
+        if outcome.leave_chat is not None:
+            try:
+                await context.bot.leave_chat(outcome.leave_chat)
+            except TelegramError as err:
+                log.info("could not leave a chat: %s", type(err).__name__)
         if update.callback_query is not None:
             try:
                 await update.callback_query.answer(outcome.callback_text)

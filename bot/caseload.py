@@ -10,6 +10,7 @@ from bot import outbox
 from bot.clock import from_db, to_db
 from bot.deps import Deps
 from bot.people import Person, Status
+from bot.survey import survey_status
 
 MOODS = {"great": "😀", "okay": "🙂", "not_great": "😕", "bad": "😞"}
 MARKERS = {
@@ -52,6 +53,10 @@ async def caseload_rows(
                 else "",
                 "next": from_db(row["next_at"]).isoformat() if row["next_at"] else "",
                 "mood": MOODS.get(person.last_mood or "", ""),
+                "survey": " ".join(
+                    f"{wave}{'✓' if state == 'done' else '…'}"
+                    for wave, state in sorted((await survey_status(conn, person.id)).items())
+                ),
             }
         )
     return found

@@ -11,7 +11,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.clock import SystemClock
+from bot.clock import Clock, SystemClock
 from bot.content.bundle import check_content, shipped_content_dir
 
 DEFAULT_DB = "coachbot.sqlite3"
@@ -70,8 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--sandbox-port",
         type=int,
-        default=8081,
-        help="port of the sandbox emulator (sandbox mode only; 0 = any)",
+        default=None,
+        help="port of the sandbox web page (sandbox mode only; default 8080, or any free "
+        "port when taken; 0 = any)",
+    )
+    run.add_argument(
+        "--sandbox-host",
+        default="127.0.0.1",
+        help="address the sandbox web page listens on (default 127.0.0.1, this computer only)",
+    )
+    run.add_argument(
+        "--demo",
+        action="store_true",
+        help="sandbox mode: start with a coach, three participants, an appointment tomorrow "
+        "and a finished check-in",
     )
     run.set_defaults(func=_run)
 
@@ -103,7 +115,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="Bot API base URL for getMe (or TELEGRAM_API_URL)",
     )
     invite.set_defaults(func=_invite)
+
+    backup = sub.add_parser(
+        "backup",
+        help="make a consistent copy of the database, also while the bot runs",
+        description="Copy the SQLite database with SQLite's online backup API. Safe while "
+        "the bot runs; restore by stopping the bot and putting the copy in place.",
+    )
+    backup.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default ./{DEFAULT_DB})")
+    backup.add_argument("--out", required=True, type=Path, help="file to write the copy to")
+    backup.set_defaults(func=_backup)
+    register_research(sub)
     return parser
+
+
+def register_research(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """`report`, `export` and `log` for coordinators and researchers."""
+    from bot.research.cli import register
+
+    register(sub)
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from storage.backup import backup_database
+
+    if not Path(args.db).exists():
+        print(f"no database at {args.db}", file=sys.stderr)
+        return 1
+    pages = backup_database(Path(args.db), args.out)
+    print(f"backed up {args.db} to {args.out} ({pages} pages, integrity ok)")
+    return 0
 
 
 def _content_dir(arg: Path | None) -> Path:
@@ -202,27 +243,34 @@ def _run(args: argparse.Namespace) -> int:
 async def _run_async(args: argparse.Namespace) -> int:
     from bot.app import CoachbotApp, Options
     from bot.content.problems import ContentError
+    from bot.errors import AlreadyRunning
 
     token = os.environ.get("TELEGRAM_BOT_TOKEN")
-    emulator = None
     api_url = args.api_url
+    clock: Clock = SystemClock()
+    settings = None
+    sandbox = None
+    if token and args.demo:
+        print("--demo is for sandbox mode: unset TELEGRAM_BOT_TOKEN", file=sys.stderr)
+        return 2
     if not token:
-        from bot.sandbox.emulator import Emulator
+        from bot.sandbox.web import Sandbox
 
-        token = "100000:SANDBOX"
-        emulator = Emulator(
-            token=token,
-            bot_username="coachbot_sandbox_bot",
-            host="127.0.0.1",
+        # The sandbox keeps its data in a temporary file unless --db is given explicitly.
+        sandbox = Sandbox(
+            host=args.sandbox_host,
             port=args.sandbox_port,
+            db_path=None if args.db == DEFAULT_DB else args.db,
         )
-        await emulator.start()
-        api_url = emulator.base_url
-        print(
-            f"sandbox mode: no TELEGRAM_BOT_TOKEN, so the bot talks to the built-in "
-            f"emulator at http://127.0.0.1:{emulator.port}"
-        )
-        print(f"  its control API: http://127.0.0.1:{emulator.port}/_emu/state")
+        try:
+            await sandbox.start_emulator()
+        except ValueError as err:
+            print(err, file=sys.stderr)
+            return 2
+        token, api_url, clock = sandbox.token, sandbox.api_url, sandbox.clock
+        settings = sandbox.settings
+        args.db = str(sandbox.db_path)
+        print("sandbox mode: no TELEGRAM_BOT_TOKEN, so the bot talks to the built-in emulator")
     options = Options(
         token=token,
         db_path=Path(args.db),
@@ -233,28 +281,42 @@ async def _run_async(args: argparse.Namespace) -> int:
         webhook_listen=args.webhook_listen,
         webhook_port=args.webhook_port,
     )
-    app = CoachbotApp(options, SystemClock())
+    app = CoachbotApp(options, clock, settings)
     try:
         await app.start()
+    except AlreadyRunning as err:
+        print(str(err), file=sys.stderr)
+        if sandbox is not None:
+            await sandbox.stop()
+        return 1
     except ContentError as err:
         print(f"content problems:\n{err}", file=sys.stderr)
+        if sandbox is not None:
+            await sandbox.stop()
         return 1
+    if sandbox is not None:
+        if args.demo:
+            print("seeding the demo: a coach, three participants, an appointment…", flush=True)
+        try:
+            await sandbox.attach(app, demo=args.demo)
+        except (OSError, TimeoutError) as err:
+            print(f"the sandbox could not start: {err}", file=sys.stderr)
+            await app.stop()
+            await sandbox.stop()
+            return 1
+        print(f"sandbox: open {sandbox.url} in your browser", flush=True)
+        print(f"  (emulator control API: {sandbox.emulator.url}/_emu/state)")
     print(
         f"coachbot is running as @{app.settings.bot_username} (database {args.db}); Ctrl+C stops it"
     )
-    if emulator is not None:
-        print(
-            "  make a coach: coachbot invite coach --name Sam --bot-username "
-            f"{app.settings.bot_username} --db {args.db}"
-        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     await app.stop()
-    if emulator is not None:
-        await emulator.stop()
+    if sandbox is not None:
+        await sandbox.stop()
     return 0
 
 

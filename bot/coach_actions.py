@@ -17,6 +17,7 @@ from bot.events import log_event
 from bot.invites import create_person, deep_link, new_invite
 from bot.people import Person, Role, Status, update
 from bot.people import by_id as person_by_id
+from bot.survey import record_ladder
 from bot.timing import local
 
 if TYPE_CHECKING:
@@ -333,6 +334,8 @@ class CoachActions:
         await timers.cancel(conn, participant.id, "checkin:")
         first = await planner.schedule_followups(conn, self.deps, participant.id, now)
         await log_event(conn, now, "trajectory_ended", participant.id, coach.id, value=reason)
+        if str(answers.get("rung")) in {"1", "2", "3", "4", "5", "6"}:
+            await record_ladder(conn, self.deps, participant, coach, str(answers["rung"]), "end")
         if participant.status == Status.ACTIVE:
             await outbox.say(
                 conn, self.deps, participant, "trajectory.ended", {"coach": coach.name}

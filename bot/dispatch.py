@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from bot import outbox, planner
 from bot.clock import from_db, to_db
 from bot.deps import Deps
+from bot.documents import make_document
 from bot.errors import Rejected, RetryLater, SendError, Transient, Unreachable
 from bot.events import log_event
 from bot.flowhost import FlowHost
@@ -42,6 +43,10 @@ class Sender(Protocol):
     async def copy(self, chat_id: int, from_chat_id: int, message_id: int) -> int: ...
 
     async def send_photo(self, chat_id: int, photo: bytes, caption: str) -> int: ...
+
+    async def send_document(
+        self, chat_id: int, filename: str, content: bytes, caption: str
+    ) -> int: ...
 
     async def edit_buttons(
         self, chat_id: int, message_id: int, buttons: list[list[tuple[str, str]]]
@@ -123,7 +128,7 @@ class Dispatcher:
         """Fire due timers, then send what is due; returns how many rows were handled."""
         async with self._lock:
             async with self.deps.db.transaction() as conn:
-                await run_daily(conn, self.deps, self.host.actions.notify_coach)
+                await run_daily(conn, self.deps, self.host)
             handled = await self._fire_timers()
             while True:
                 sent, blocked = await self._send_batch()
@@ -303,6 +308,9 @@ class Dispatcher:
             return await self.sender.edit_buttons(
                 chat_id, payload["message_id"], payload["buttons"]
             )
+        if payload.get("document"):
+            filename, content = await make_document(self.deps, payload["document"])
+            return await self.sender.send_document(chat_id, filename, content, payload["text"])
         if payload.get("qr"):
             return await self.sender.send_photo(chat_id, qr_png(payload["qr"]), payload["text"])
         parts = split_text(payload["text"])

@@ -3,6 +3,7 @@
 CoachbotError
 ├── ContentError (bot.content.problems)  content files are broken; lists every problem
 ├── DatabaseError (storage.db)           wrong SQLite settings or a failed migration
+├── AlreadyRunning                       another bot process holds the database
 └── SendError                            Telegram did not take a message
     ├── RetryLater                       429: wait `retry_after` seconds, then retry
     ├── Transient                        5xx, connect/pool timeout, network: retry with backoff
@@ -15,6 +16,10 @@ from __future__ import annotations
 
 class CoachbotError(Exception):
     """Base of Coachbot's own errors."""
+
+
+class AlreadyRunning(CoachbotError):
+    """When a second bot process starts on a database another one is using."""
 
 
 class SendError(CoachbotError):

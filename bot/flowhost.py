@@ -24,6 +24,7 @@ from bot.engine.model import AnswerType, Flow, Option, StepKind
 from bot.events import log_event
 from bot.people import Person, Role
 from bot.people import by_id as person_by_id
+from bot.survey import NAVIGATION
 
 STALE = "stale"
 
@@ -272,6 +273,8 @@ class FlowHost:
         if finished is not None:
             status = "expired" if finished.reason == "timeout" else "done"
             await self._set_status(conn, run_id, status)
+            # A finished run's answers are in the log as codes; keep no copy (names, texts).
+            await conn.execute("UPDATE runs SET state = '{}' WHERE id = ?", (run_id,))
             kind = {"timeout": "flow_timed_out", "invalid": "flow_gave_up"}.get(
                 finished.reason, "flow_finished"
             )
@@ -437,6 +440,8 @@ class FlowHost:
         answer: AnswerType,
         seq: int,
     ) -> None:
+        if str(value) in NAVIGATION:
+            return
         now = self.deps.clock.now()
         sent = await conn.execute_fetchall(
             "SELECT sent_at FROM outbox WHERE run_id = ? AND sent_at IS NOT NULL"

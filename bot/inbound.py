@@ -7,11 +7,12 @@ Telegram import; the adapter converts Updates.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from dataclasses import dataclass
 
 import aiosqlite
 
-from bot import outbox
+from bot import outbox, timers
 from bot.caseload import caseload_rows
 from bot.clock import from_db, to_db
 from bot.deps import Deps
@@ -19,10 +20,12 @@ from bot.events import log_event
 from bot.flowhost import STALE, FlowHost
 from bot.invites import redeem
 from bot.people import Person, Role, Status, by_id, by_telegram, update
+from bot.survey import open_survey
 
 log = logging.getLogger(__name__)
 
 PARTICIPANT_COMMANDS = {
+    "forget": "forget",
     "language": "language",
     "pause": "pause",
     "stop": "stop",
@@ -38,7 +41,21 @@ COACH_COMMANDS = {
     "appointments": "change_appointment",
     "nudge": "nudge",
 }
-COORDINATOR_COMMANDS = {"language": "language", "handover": "handover", "coaches": "coaches"}
+COORDINATOR_COMMANDS = {
+    "language": "language",
+    "handover": "handover",
+    "coaches": "coaches",
+    "forget": "forget_participant",
+}
+
+MAX_WRONG_TOKENS = 5
+GUESS_WINDOW = timedelta(minutes=15)
+
+# Commands handled in code rather than by a flow.
+DIRECT_COMMANDS = frozenset({"start", "help", "mydata", "report", "survey"})
+ALL_COMMANDS = frozenset(
+    {*PARTICIPANT_COMMANDS, *COACH_COMMANDS, *COORDINATOR_COMMANDS, *DIRECT_COMMANDS}
+)
 
 
 @dataclass(frozen=True)
@@ -63,16 +80,22 @@ class Outcome:
 
     callback_text: str | None = None
     handled: bool = True
+    leave_chat: int | None = None  # a group or channel the bot was added to: leave it
 
 
 class InboundService:
     def __init__(self, deps: Deps, host: FlowHost | None = None) -> None:
         self.deps = deps
         self.host = host or FlowHost(deps)
+        # Wrong invite tokens per Telegram user; guessing is slowed down, not answered.
+        self._wrong_tokens: dict[int, list[datetime]] = {}
 
     async def handle(self, event: Inbound) -> Outcome:
         if event.chat_type != "private":
-            return Outcome(handled=False)  # never answer in groups or channels
+            # Never answer in groups or channels; leave them when added.
+            joined = event.kind == "membership" and event.text in ("member", "administrator")
+            log.info("ignored a %s update from a %s chat", event.kind, event.chat_type)
+            return Outcome(handled=False, leave_chat=event.chat_id if joined else None)
         async with self.deps.db.transaction() as conn:
             cur = await conn.execute(
                 "INSERT OR IGNORE INTO inbound (update_id, received_at) VALUES (?, ?)",
@@ -86,6 +109,10 @@ class InboundService:
     async def _route(
         self, conn: aiosqlite.Connection, person: Person | None, event: Inbound
     ) -> Outcome:
+        if event.kind == "membership":
+            if person is not None and event.text == "kicked":
+                await self._blocked(conn, person)
+            return Outcome(handled=False)
         if event.kind == "command" and event.command == "start":
             return await self._start(conn, person, event)
         if person is None:
@@ -103,6 +130,18 @@ class InboundService:
             return await self._command(conn, person, event)
         return await self._message(conn, person, event)
 
+    async def _blocked(self, conn: aiosqlite.Connection, person: Person) -> None:
+        """The person blocked the bot: stop, drop what waits, tell the coach."""
+        now = self.deps.clock.now()
+        await log_event(conn, now, "blocked", person.id, person.coach_id)
+        if person.role != Role.PARTICIPANT or person.status == Status.STOPPED:
+            return
+        await update(conn, person.id, status=Status.STOPPED.value)
+        await outbox.cancel_unsolicited(conn, person.id)
+        await timers.cancel(conn, person.id)
+        await self.host.cancel_runs(conn, person.id)
+        await self.host.actions.notify_coach(conn, person, "coach.participant_blocked")
+
     async def _contact(self, conn: aiosqlite.Connection, person: Person) -> None:
         """Any sign of life ends a silent spell."""
         now = self.deps.clock.now()
@@ -115,7 +154,17 @@ class InboundService:
     ) -> Outcome:
         token = (event.args or "").strip()
         if token:
+            now = self.deps.clock.now()
+            recent = [t for t in self._wrong_tokens.get(event.user_id, []) if now - t < GUESS_WINDOW]
+            self._wrong_tokens[event.user_id] = recent
+            if len(recent) >= MAX_WRONG_TOKENS:
+                # Same answer as any bad link, without even looking the token up.
+                await log_event(conn, now, "invite_throttled", person.id if person else None)
+                await self._reply(conn, person, event, "start.invalid_token")
+                return Outcome()
             invited = await redeem(conn, self.deps, token)
+            if invited is None:
+                recent.append(now)
             if (
                 invited is None
                 or invited.telegram_id is not None
@@ -166,6 +215,32 @@ class InboundService:
         if command == "help":
             await self._reply(conn, person, event, f"help.{person.role.value}")
             return Outcome()
+        if command in DIRECT_COMMANDS - {"start", "help"} and not _direct_allowed(
+            command, person.role
+        ):
+            await log_event(conn, self.deps.clock.now(), "refused", person.id, value=command)
+            await self._reply(conn, person, event, "not_allowed")
+            return Outcome()
+        if command == "mydata" and person.role == Role.PARTICIPANT:
+            text = outbox.render(self.deps, person, "privacy.mydata", {})
+            await outbox.message(
+                conn, self.deps, person, event.chat_id, text,
+                document={"kind": "mydata", "person_id": person.id},
+            )
+            return Outcome()
+        if command == "report" and person.role == Role.COORDINATOR:
+            text = outbox.render(self.deps, person, "report.caption", {})
+            await outbox.message(
+                conn, self.deps, person, event.chat_id, text, document={"kind": "report"}
+            )
+            return Outcome()
+        if command == "survey" and person.role == Role.PARTICIPANT:
+            found = await open_survey(conn, person)
+            if found is None:
+                await self._reply(conn, person, event, "survey.none")
+            else:
+                await self.host.start(conn, person, found[0], found[1])
+            return Outcome()
         table = {
             Role.PARTICIPANT: PARTICIPANT_COMMANDS,
             Role.COACH: COACH_COMMANDS,
@@ -173,7 +248,7 @@ class InboundService:
         }[person.role]
         flow_id = table.get(command)
         if flow_id is None:
-            known = command in {*PARTICIPANT_COMMANDS, *COACH_COMMANDS}
+            known = command in ALL_COMMANDS
             key = "not_allowed" if known else "unknown_command"
             if known:
                 await log_event(conn, self.deps.clock.now(), "refused", person.id, value=command)
@@ -341,3 +416,8 @@ class InboundService:
         from bot.people import by_id
 
         return await by_id(conn, person.id) or person
+
+
+def _direct_allowed(command: str, role: Role) -> bool:
+    allowed = {"mydata": Role.PARTICIPANT, "survey": Role.PARTICIPANT, "report": Role.COORDINATOR}
+    return allowed.get(command) == role

@@ -101,12 +101,15 @@ async def message(
     about: int | None = None,
     tag: str | None = None,
     qr: str | None = None,
+    document: dict[str, Any] | None = None,
 ) -> int:
     payload: dict[str, Any] = {"text": text}
     if buttons:
         payload["buttons"] = layout(buttons)
     if qr:
         payload["qr"] = qr  # sent as a QR code picture with the text as caption
+    if document:
+        payload["document"] = document  # made at send time; the text is its caption
     meta = Meta(unsolicited, due, expires, run_id, seq, about, tag)
     return await insert(conn, deps, person, chat_id, "message", payload, meta)
 

@@ -5,6 +5,7 @@ at or after `daily_at`; the `periodic` table remembers the last day it ran."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
@@ -12,7 +13,12 @@ from bot.clock import from_db, to_db
 from bot.deps import Deps
 from bot.events import log_event
 from bot.people import Person
+from bot.privacy import retention
+from bot.survey import ask_ladder_monthly
 from bot.timing import add_months, local
+
+if TYPE_CHECKING:
+    from bot.flowhost import FlowHost
 
 
 async def due_today(conn: aiosqlite.Connection, deps: Deps, job: str) -> bool:
@@ -108,8 +114,13 @@ async def remind_trajectory_length(conn: aiosqlite.Connection, deps: Deps, notif
     return told
 
 
-async def run_daily(conn: aiosqlite.Connection, deps: Deps, notify: object) -> None:
+async def run_daily(conn: aiosqlite.Connection, deps: Deps, host: FlowHost) -> None:
+    notify = host.actions.notify_coach
     if await due_today(conn, deps, "silent_scan"):
         await scan_silent(conn, deps, notify)
     if await due_today(conn, deps, "trajectory_length"):
         await remind_trajectory_length(conn, deps, notify)
+    if await due_today(conn, deps, "ladder_monthly"):
+        await ask_ladder_monthly(conn, deps, host)
+    if await due_today(conn, deps, "retention"):
+        await retention(conn, deps)

@@ -86,6 +86,15 @@ HOST_KEYS = frozenset(
         "coaches.deactivated",
         "coaches.reactivated",
         "coaches.none",
+        "survey.sent",
+        "survey.none",
+        "coach.survey_done",
+        "privacy.mydata",
+        "privacy.forgotten",
+        "privacy.forgotten_by_coordinator",
+        "coach.participant_forgotten",
+        "coach.participant_blocked",
+        "report.caption",
         "coach.invite_link",
         "coach.no_participants",
         "coach.no_appointments",
@@ -123,6 +132,12 @@ HOST_FLOWS = frozenset(
         "away",
         "handover",
         "coaches",
+        "intake_survey",
+        "forget",
+        "forget_participant",
+        "evaluation_survey",
+        "start_survey",
+        "ladder",
     }
 )
 

@@ -132,6 +132,7 @@ class Schedules(_Strict):
     silence: Silence = Silence()
     trajectory: Trajectory = Trajectory()
     daily_at: time = time(9, 0)  # when the daily scans run, local time
+    retention_months: int = Field(default=24, ge=1)  # erase data this long after the end
 
     @field_validator("attendance_after", mode="before")
     @classmethod

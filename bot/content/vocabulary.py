@@ -34,6 +34,10 @@ ACTIONS: dict[str, frozenset[str]] = {
     "handover": frozenset(),
     "create_coach_invite": frozenset(),
     "set_coach_active": frozenset({"value"}),
+    "request_survey": frozenset({"from"}),
+    "survey_done": frozenset({"value"}),
+    "record_ladder": frozenset({"from"}),
+    "forget": frozenset(),
 }
 
 # `options_from:` sources the host fills in at run time.

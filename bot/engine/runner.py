@@ -302,10 +302,11 @@ def _ask(
 
 
 def _options(step: Step, sources: Sources) -> tuple[Option, ...]:
+    # Extra options (e.g. "rather not say") follow the built-in buttons.
     if step.answer == AnswerType.YES_NO:
-        return tuple(Option(v, f"common.{v}") for v in YES_NO_OPTIONS)
+        return tuple(Option(v, f"common.{v}") for v in YES_NO_OPTIONS) + tuple(step.options)
     if step.answer == AnswerType.SCALE:
-        return tuple(Option(v, text=v) for v in SCALE_OPTIONS)
+        return tuple(Option(v, text=v) for v in SCALE_OPTIONS) + tuple(step.options)
     dynamic = tuple(sources.get(step.options_from, ())) if step.options_from else ()
     return dynamic + tuple(step.options)
 

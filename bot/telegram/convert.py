@@ -13,6 +13,17 @@ def to_inbound(update: Update) -> Inbound | None:
 
     Edited messages are ignored: editing an old `/pause` must not run it again.
     """
+    member = update.my_chat_member
+    if member is not None:
+        # Someone blocked or unblocked the bot, or added it to a group or channel.
+        return Inbound(
+            update_id=update.update_id,
+            kind="membership",
+            user_id=member.from_user.id,
+            chat_id=member.chat.id,
+            chat_type=member.chat.type,
+            text=member.new_chat_member.status,
+        )
     if update.callback_query is not None:
         query = update.callback_query
         message = query.message

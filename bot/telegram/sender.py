@@ -61,6 +61,17 @@ class TelegramSender:
             raise map_error(err) from err
         return message.message_id
 
+    async def send_document(
+        self, chat_id: int, filename: str, content: bytes, caption: str
+    ) -> int:
+        try:
+            message = await self.bot.send_document(
+                chat_id, content, filename=filename, caption=caption[:1024]
+            )
+        except TelegramError as err:
+            raise map_error(err) from err
+        return message.message_id
+
     async def edit_buttons(self, chat_id: int, message_id: int, buttons: Rows) -> int:
         try:
             result = await self.bot.edit_message_reply_markup(

@@ -21,7 +21,7 @@ from bot.content.catalog import (
 )
 
 MESSAGES = Path(__file__).resolve().parents[2] / "messages"
-LANGUAGES = ["nl", "en", "tr", "ar"]
+LANGUAGES = ["nl", "en", "tr", "ar", "fa", "so", "ti"]
 ARABIC_LETTERS = re.compile(r"[\u0600-\u06FF]")
 
 
@@ -44,17 +44,17 @@ def catalog(code: str, messages: dict[str, str], locale: str = "nl_NL") -> Catal
 # --- the shipped catalogs agree -----------------------------------------------------------
 
 
-def test_the_four_languages_are_shipped(shipped):
+def test_the_seven_languages_are_shipped(shipped):
     assert sorted(shipped) == sorted(LANGUAGES)
 
 
-@pytest.mark.parametrize("code", ["en", "tr", "ar"])
+@pytest.mark.parametrize("code", ["en", "tr", "ar", "fa", "so", "ti"])
 def test_catalog_has_exactly_the_dutch_keys(shipped, code):
     nl, other = set(shipped["nl"].messages), set(shipped[code].messages)
     assert (sorted(nl - other), sorted(other - nl)) == ([], [])  # (missing, extra)
 
 
-@pytest.mark.parametrize("code", ["en", "tr", "ar"])
+@pytest.mark.parametrize("code", ["en", "tr", "ar", "fa", "so", "ti"])
 def test_catalog_uses_the_same_variables_per_key_as_dutch(shipped, code):
     nl, other = shipped["nl"].messages, shipped[code].messages
     differ = {
@@ -66,7 +66,8 @@ def test_catalog_uses_the_same_variables_per_key_as_dutch(shipped, code):
 
 
 @pytest.mark.parametrize(
-    ("code", "direction"), [("nl", "ltr"), ("en", "ltr"), ("tr", "ltr"), ("ar", "rtl")]
+    ("code", "direction"), [("nl", "ltr"), ("en", "ltr"), ("tr", "ltr"), ("ar", "rtl"), ("fa", "rtl"), ("so", "ltr"),
+     ("ti", "ltr")]
 )
 def test_writing_direction(shipped, code, direction):
     assert shipped[code].direction == direction

@@ -113,7 +113,7 @@ class Harness:
         match = label if callable(label) else (lambda text: label in text)
         for message in reversed(self.emu.bot_messages(chat_id)):
             for text, data in buttons(message):
-                if match(text):
+                if match(text) and data != "x":  # "x": an answered question's marker
                     self.emu.press_button(chat_id, message["message_id"], data)
                     return
         raise AssertionError(
@@ -135,9 +135,10 @@ async def register_coach(h: Harness, user: int = COACH, name: str = "Sanne") -> 
 async def invite_participant(h: Harness, name: str, language_label: str, coach: int = COACH) -> str:
     """The coach's /newparticipant flow; returns the participant's start token."""
     h.emu.send_command(coach, "/newparticipant")
-    await h.next_message(coach)
+    await h.next_message(coach, "first name")
     h.emu.send_text(coach, name)
-    await h.next_message(coach)
+    while not any(language_label in t for t, _ in buttons(await h.next_message(coach))):
+        pass
     await h.press(coach, language_label)
     link_message = await h.next_message(coach, "start=")
     return start_token(link_message["text"])
@@ -165,6 +166,15 @@ async def plan_appointment(
             pass
         await h.press(coach, label)
     await h.next_message(coach, who)
+
+
+async def answer(h: Harness, chat: int, label: str) -> dict[str, Any]:
+    """Wait for the next question offering `label`, and press it."""
+    while True:
+        message = await h.next_message(chat)
+        if any(label in text for text, data in buttons(message) if data != "x"):
+            await h.press(chat, label)
+            return message
 
 
 def start_token(link: str) -> str:

@@ -69,7 +69,7 @@ async def test_caseload_lists_people_with_markers_and_offers_actions(harness: Ha
     assert {t for t, _ in buttons(overview)} == {"Ayşe", "Sara"}
     await h.press(COACH, "Sara")
     actions = await h.next_message(COACH, "Sara: what would you like to do")
-    assert len(buttons(actions)) == 7
+    assert len(buttons(actions)) == 9
     await h.press(COACH, "Invite link")
     photo = await h.emu.wait_for_bot_message(COACH, predicate=lambda m: "photo" in m, timeout=5)
     assert "start=" in photo["caption"]
@@ -241,7 +241,7 @@ async def test_followups_after_the_end_keep_local_time_across_dst(harness: Harne
     h = harness
     await setup(h, checkin="Çarşamba")
     await caseload_action(h, "Ayşe", "End trajectory")
-    for label in ("Volunteering place found", "Yes"):
+    for label in ("Volunteering place found", "4 Volunteering", "Yes"):
         await h.next_message(COACH)
         await h.press(COACH, label)
     done = await h.next_message(COACH, "ended")

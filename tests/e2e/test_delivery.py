@@ -9,6 +9,7 @@ from tests.e2e.harness import (
     AMS,
     COACH,
     Harness,
+    answer,
     invite_participant,
     onboard,
     plan_appointment,
@@ -74,8 +75,13 @@ async def test_blocked_participant_is_marked_unreachable_and_the_coach_told(
 ) -> None:
     h = harness
     await active_participant(h)
-    h.emu.block(SARA)
-    await plan_appointment(h, "Sara", "21 Oct", "14:00", "Dukenburg")
+    # Telegram answers 403 (e.g. the account was deleted) without a my_chat_member update.
+    h.emu.send_command(COACH, "/appointment")
+    for label in ("Sara", "21 Oct", "14:00"):
+        await answer(h, COACH, label)
+    await h.next_message(COACH, "Where?")
+    h.emu.inject_fault("sendMessage", "403")  # the next send is Sara's "planned" message
+    await h.press(COACH, "Dukenburg")
     alert = await h.next_message(COACH, "can no longer be reached")
     assert "Sara" in alert["text"]
     status = await h.deps.db.scalar("SELECT status FROM people WHERE telegram_id = ?", (SARA,))

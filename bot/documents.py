@@ -1,0 +1,24 @@
+"""Files the bot sends, made at the moment of sending so that no copy waits in the outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.deps import Deps
+from bot.privacy import my_data, my_data_file
+
+
+async def make_document(deps: Deps, spec: dict[str, Any]) -> tuple[str, bytes]:
+    """(file name, content) for an outbox document spec such as {"kind": "mydata", …}."""
+    kind = spec.get("kind")
+    if kind == "mydata":
+        data = await my_data(deps.db.conn, int(spec["person_id"]))
+        return "coachbot-my-data.json", my_data_file(data)
+    if kind == "report":
+        from bot.research.report import build_report  # optional part, loaded when used
+
+        html, _summary = await build_report(
+            deps.db, start=None, end=None, coach=None, tz=deps.content.tz
+        )
+        return "coachbot-report.html", html.encode("utf-8")
+    raise ValueError(f"unknown document kind {kind!r}")

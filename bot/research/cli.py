@@ -1,0 +1,188 @@
+"""The `report`, `export` and `log` subcommands; `bot/cli.py` calls `register`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bot.clock import DEFAULT_TZ
+from bot.research.pseudonym import Pseudonyms, SecretError, load_secret
+
+DEFAULT_DB = "coachbot.sqlite3"
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from err
+
+
+def register(subparsers: Any) -> None:
+    """Add `report`, `export` and `log` to the `coachbot` command."""
+    report = subparsers.add_parser(
+        "report",
+        help="write the engagement report as one HTML file",
+        description="Write the engagement report (reach, answers, attendance, moods, ladder, "
+        "T0/T1 change, per coach) as one self-contained HTML file. Figures about fewer than "
+        "5 people show as <5.",
+    )
+    _db(report)
+    report.add_argument("--from", dest="start", type=_date, help="first day (YYYY-MM-DD)")
+    report.add_argument("--to", dest="end", type=_date, help="last day, inclusive (YYYY-MM-DD)")
+    report.add_argument("--coach", help="only this coach's participants (first name)")
+    report.add_argument("--content", type=Path, help="flows/ and messages/ for item labels")
+    report.add_argument("--out", type=Path, required=True, help="HTML file to write")
+    report.set_defaults(func=_report)
+
+    export = subparsers.add_parser(
+        "export",
+        help="write pseudonymised CSV files and a codebook for researchers",
+        description="Write participants.csv, events.csv, answers_long.csv, answers_wide.csv, "
+        "codebook.md and codebook.csv to DIR. Pseudonyms are a keyed hash with the secret "
+        "from COACHBOT_EXPORT_SECRET or COACHBOT_EXPORT_SECRET_FILE (or --secret-file).",
+    )
+    _db(export)
+    _secret(export)
+    export.add_argument("--content", type=Path, help="flows/ and messages/ for the codebook")
+    export.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write")
+    export.set_defaults(func=_export)
+
+    log = subparsers.add_parser(
+        "log",
+        help="list engagement events (pseudonymised) in the terminal",
+        description="List engagement events, oldest first, with pseudonyms instead of people.",
+    )
+    _db(log)
+    _secret(log)
+    log.add_argument("--participant", metavar="PSEUDONYM", help="only this person (P-…)")
+    log.add_argument("--since", type=_date, help="only from this day on (YYYY-MM-DD)")
+    log.set_defaults(func=_log)
+
+
+def _db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default ./{DEFAULT_DB})")
+
+
+def _secret(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--secret-file", type=Path, help="file with the pseudonym secret (default: environment)"
+    )
+
+
+def _open(args: argparse.Namespace, work: Callable[[Any], Awaitable[int]]) -> int:
+    if not Path(args.db).exists():
+        print(f"no database at {args.db}", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        from storage.db import Database
+
+        db = await Database.open(args.db)
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def _content(directory: Path | None) -> Any:
+    from bot.content.bundle import check_content
+    from bot.research.report import shipped_content
+
+    if directory is None:
+        return shipped_content()
+    content, problems = check_content(directory)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return content
+
+
+def _report(args: argparse.Namespace) -> int:
+    from bot.research.report import UnknownCoach, build_report
+    from bot.research.survey import items_from_content
+
+    if args.start and args.end and args.start > args.end:
+        print("--from is after --to", file=sys.stderr)
+        return 2
+    items = items_from_content(_content(args.content))
+
+    async def work(db: Any) -> int:
+        try:
+            html, text = await build_report(
+                db, start=args.start, end=args.end, coach=args.coach, tz=DEFAULT_TZ, items=items
+            )
+        except UnknownCoach as err:
+            print(err, file=sys.stderr)
+            return 2
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(html, encoding="utf-8")
+        print(text)
+        print(f"wrote {args.out}")
+        return 0
+
+    return _open(args, work)
+
+
+def _pseudonyms(args: argparse.Namespace) -> Pseudonyms | None:
+    try:
+        return Pseudonyms(load_secret(args.secret_file))
+    except SecretError as err:
+        print(err, file=sys.stderr)
+        return None
+
+
+def _export(args: argparse.Namespace) -> int:
+    from bot.research.export import export
+    from bot.research.rows import load
+    from bot.research.survey import items_from_content
+
+    pseudonyms = _pseudonyms(args)
+    if pseudonyms is None:
+        return 2
+    content = _content(args.content)
+
+    async def work(db: Any) -> int:
+        done = export(
+            await load(db),
+            pseudonyms,
+            args.out,
+            tz=DEFAULT_TZ,
+            items=items_from_content(content),
+            content=content,
+        )
+        print(
+            f"wrote {', '.join(done.files)} to {done.folder}: {done.participants} participants, "
+            f"{done.events} events, {done.answers} questionnaire answers"
+        )
+        return 0
+
+    return _open(args, work)
+
+
+def _log(args: argparse.Namespace) -> int:
+    from bot.research import log
+    from bot.research.rows import load
+
+    pseudonyms = _pseudonyms(args)
+    if pseudonyms is None:
+        return 2
+
+    async def work(db: Any) -> int:
+        snapshot = await load(db)
+        found = log.select(
+            snapshot, pseudonyms, participant=args.participant, since=args.since, tz=DEFAULT_TZ
+        )
+        for line in log.lines(found, snapshot, pseudonyms, DEFAULT_TZ):
+            print(line)
+        if args.participant and not found:
+            print(f"no events for {args.participant}", file=sys.stderr)
+        return 0
+
+    return _open(args, work)

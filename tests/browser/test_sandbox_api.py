@@ -1,0 +1,186 @@
+"""The sandbox's HTTP side and time travel, without a browser; and `coachbot run` itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.sandbox.demo import FIRST_COACH_ID, FIRST_PARTICIPANT_ID, Driver, start_token
+from tests.browser.conftest import REPO, START
+
+
+async def call(sandbox: Any, method: str, path: str, body: Any = None, **headers: str) -> Any:
+    async with aiohttp.ClientSession() as http:
+        kwargs: dict[str, Any] = {"headers": headers}
+        if body is not None:
+            kwargs["json"] = body
+        async with http.request(method, sandbox.url.rstrip("/") + path, **kwargs) as response:
+            text = await response.text()
+            try:
+                return response.status, json.loads(text)
+            except ValueError:
+                return response.status, text
+
+
+async def test_next_with_nothing_scheduled_stays_put(make_sandbox: Any) -> None:
+    sandbox = await make_sandbox()
+    status, result = await call(sandbox, "POST", "/api/travel", {"step": "next"})
+    assert status == 200
+    assert result["note"] == "nothing is scheduled" and result["stops"] == 0
+    assert sandbox.clock.now() == START
+    status, result = await call(sandbox, "POST", "/api/travel", {"step": "hour"})
+    assert result["state"]["time"]["clock"] == "12:00"
+    status, result = await call(sandbox, "POST", "/api/travel", {"step": "backwards"})
+    assert status == 400 and "unknown step" in result["error"]
+
+
+async def test_a_week_ahead_stops_at_each_check_in(make_sandbox: Any) -> None:
+    """+1 week fires the weekly question on its day, not a week late (and expired)."""
+    sandbox = await make_sandbox()
+    emu, driver = sandbox.emulator, Driver(sandbox.emulator)
+    coach = FIRST_COACH_ID
+    driver.skip_all(coach)
+    emu.send_command(coach, "/newparticipant")
+    await driver.next(coach)
+    emu.send_text(coach, "Daan")
+    await driver.answer(coach, "Nederlands")
+    token = start_token((await driver.next(coach, "start="))["text"])
+    _, invites = await call(sandbox, "GET", "/api/invites")
+    assert [(i["name"], i["status"]) for i in invites] == [("Daan", "open")]
+
+    _, added = await call(
+        sandbox, "POST", "/api/phones", {"link": f"https://t.me/x?start={token}", "name": "D"}
+    )
+    daan = added["user_id"]
+    assert daan == FIRST_PARTICIPANT_ID
+    for label in ("Nederlands", "Ja", "Woensdag", "Middag"):
+        await driver.answer(daan, label)
+    await driver.next(coach, "Daan")
+    _, invites = await call(sandbox, "GET", "/api/invites")
+    assert invites[0]["status"] == "used"
+    _, state = await call(sandbox, "GET", "/api/state")
+    assert state["next"]["what"] == "checkin" and state["next"]["label"] == "Wed 21 Oct 14:00"
+
+    _, result = await call(sandbox, "POST", "/api/travel", {"step": "week"})
+    assert result["state"]["time"]["day"] == "Monday 26 October 2026"
+    question = await driver.question(daan)
+    assert question["text"].startswith("Hoi Daan")
+    messages = sandbox.messages(daan)
+    stamped = next(m for m in messages if m["message_id"] == question["message_id"])
+    assert stamped["sandbox"]["day"] == "Wednesday 21 October 2026"
+    assert stamped["sandbox"]["time"] == "14:00"
+
+
+async def test_phones_refuse_bad_input_and_strangers_get_the_bot_s_answer(
+    make_sandbox: Any,
+) -> None:
+    sandbox = await make_sandbox()
+    status, result = await call(sandbox, "POST", "/api/phones", {"kind": "participant"})
+    assert status == 400 and "invite link" in result["error"]
+    status, result = await call(sandbox, "POST", "/api/phones", {"kind": "stranger"})
+    stranger = result["user_id"]
+    reply = await Driver(sandbox.emulator).next(stranger)
+    assert "link" in reply["text"]
+    status, result = await call(sandbox, "POST", "/api/phones", {"kind": "coach", "name": "Kim"})
+    reply = await Driver(sandbox.emulator).next(result["user_id"])
+    assert "Kim" in reply["text"]
+    status, result = await call(sandbox, "POST", f"/api/phones/{stranger}/text", {"text": ""})
+    assert status == 400
+
+
+async def test_only_this_address_and_same_site_json_posts(make_sandbox: Any) -> None:
+    sandbox = await make_sandbox()
+    status, _ = await call(sandbox, "GET", "/api/state", Host="evil.example:80")
+    assert status == 403
+    status, _ = await call(
+        sandbox, "POST", "/api/travel", {"step": "day"}, Origin="http://evil.example"
+    )
+    assert status == 403
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(sandbox.url + "api/travel", data="step=day") as response,
+    ):
+        assert response.status == 415
+    status, _ = await call(sandbox, "GET", "/static/..%2Fweb.py")
+    assert status == 404
+    assert sandbox.clock.now() == START
+
+
+def test_coachbot_run_without_token_serves_the_demo_on_localhost(tmp_path: Path) -> None:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--demo", "--sandbox-port", "0"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = None
+        deadline = time.monotonic() + 45
+        assert process.stdout is not None
+        while url is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            match = re.search(r"open (http://127\.0\.0\.1:\d+/)", line)
+            url = match.group(1) if match else None
+        assert url, process.stderr.read() if process.stderr else "no output"
+        with urllib.request.urlopen(url + "api/state", timeout=10) as response:
+            state = json.load(response)
+        with urllib.request.urlopen(url, timeout=10) as response:
+            html = response.read().decode()
+    finally:
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=20)
+    assert code == 0
+    assert [p["name"] for p in state["phones"]] == ["Sanne", "Daan", "Ayşe", "Amira"]
+    # The sandbox clock started at the real time (the demo ends there too).
+    sandbox_now = datetime.fromisoformat(state["time"]["at"])
+    assert abs(sandbox_now - datetime.now(UTC)) < timedelta(minutes=5)
+    assert not re.search(r"""(?:src|href)=["'](?!/)""", html)
+    assert not (tmp_path / "coachbot.sqlite3").exists()  # the sandbox used a temporary file
+
+
+def test_demo_needs_sandbox_mode(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "TELEGRAM_BOT_TOKEN": "1:x"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2 and "sandbox mode" in result.stderr
+
+
+def test_sandbox_never_touches_a_database_with_people(tmp_path: Path) -> None:
+    used = tmp_path / "prod.sqlite3"
+    with sqlite3.connect(used) as conn:
+        conn.execute("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.execute("INSERT INTO people (name) VALUES ('Sanne')")
+    before = used.read_bytes()
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--db", str(used), "--sandbox-port", "0"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2 and "already holds 1 people" in result.stderr
+    assert used.read_bytes() == before

@@ -1,0 +1,169 @@
+"""The sandbox page in headless Chromium: a coach and a participant play a few days.
+
+Everything is done as a visitor would: clicking commands, links and inline buttons, typing,
+and moving the clock with the buttons at the top.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.sandbox.demo import FIRST_COACH_ID, FIRST_PARTICIPANT_ID
+from tests.browser.conftest import REPO
+
+pytest.importorskip("playwright.async_api", reason="Playwright is not installed")
+from playwright.async_api import expect
+
+SCREENSHOT = REPO / "docs" / "sandbox.png"
+WAIT = 10_000  # ms
+
+
+def phone(page: Any, user_id: int) -> Any:
+    return page.locator(f'.phone[data-user-id="{user_id}"]')
+
+
+def bot_bubbles(page: Any, user_id: int, text: str | None = None) -> Any:
+    found = phone(page, user_id).locator(".msg.from-bot")
+    return found.filter(has_text=text) if text else found
+
+
+async def press(page: Any, user_id: int, label: str) -> None:
+    """Tap the newest inline button with this label on a phone."""
+    button = phone(page, user_id).locator(".kb button", has_text=label).last
+    await expect(button).to_be_visible(timeout=WAIT)
+    await button.click()
+
+
+async def type_text(page: Any, user_id: int, text: str) -> None:
+    box = phone(page, user_id).locator(".composer textarea")
+    await box.fill(text)
+    await box.press("Enter")
+
+
+async def test_onboard_plan_and_a_day_later_the_reminder(make_sandbox: Any, open_page: Any) -> None:
+    sandbox = await make_sandbox()
+    page = await open_page(sandbox)
+    coach, ayse = FIRST_COACH_ID, FIRST_PARTICIPANT_ID
+
+    # The first coach is registered already; the sandbox time is visible.
+    await expect(phone(page, coach).locator(".phone-sub")).to_contain_text("coach")
+    await expect(bot_bubbles(page, coach, "registered as a coach")).to_have_count(1)
+    await expect(page.locator("#clock-time")).to_have_text("11:00")
+    await expect(page.locator("#clock-day")).to_have_text("Monday 19 October 2026")
+
+    # The coach taps /newparticipant in the welcome, names Ayşe and picks Turkish.
+    await bot_bubbles(page, coach).first.locator("a.cmd", has_text="/newparticipant").click()
+    await expect(bot_bubbles(page, coach, "first name")).to_have_count(1, timeout=WAIT)
+    await type_text(page, coach, "Ayşe")
+    await press(page, coach, "Türkçe")
+    link = bot_bubbles(page, coach, "Ayşe").locator("a.invite")
+    await expect(link).to_be_visible(timeout=WAIT)
+
+    # Her invite link opens on a new phone, with her name and language preset.
+    await link.click()
+    dialog = page.locator("#add-dialog")
+    await expect(dialog).to_be_visible()
+    await expect(page.locator("#phone-name")).to_have_value("Ayşe")
+    await expect(page.locator("#phone-lang")).to_have_value("tr")
+    await page.locator("#add-ok").click()
+    await expect(dialog).to_be_hidden()
+    await expect(bot_bubbles(page, ayse, "Merhaba Ayşe")).to_have_count(1, timeout=WAIT)
+
+    # Onboarding by buttons only; the coach hears that she joined.
+    for label in ("Türkçe", "Evet", "Çarşamba", "Sabah"):
+        await press(page, ayse, label)
+    await expect(bot_bubbles(page, coach, "Ayşe joined")).to_have_count(1, timeout=WAIT)
+    await expect(phone(page, ayse).locator(".phone-sub")).to_contain_text("Türkçe")
+
+    # She writes back in reply to a message, and sends a photo.
+    await bot_bubbles(page, ayse).last.hover()
+    await bot_bubbles(page, ayse).last.locator(".reply-btn").click()
+    await expect(phone(page, ayse).locator(".reply-bar")).to_be_visible()
+    await type_text(page, ayse, "Teşekkürler!")
+    mine = phone(page, ayse).locator(".msg.from-me", has_text="Teşekkürler!")
+    await expect(mine.locator(".quote")).to_be_visible(timeout=WAIT)
+    await phone(page, ayse).locator(".attach").click()
+    await phone(page, ayse).locator("[data-attach=example]").click()
+    photo = phone(page, coach).locator(".msg.from-bot", has=page.locator("img.photo"))
+    await expect(photo).to_have_count(1, timeout=WAIT)
+
+    # The coach answers by replying to the photo; Ayşe gets it from the bot.
+    await photo.hover()
+    await photo.locator(".reply-btn").click()
+    await type_text(page, coach, "Mooi! Tot woensdag.")
+    await expect(bot_bubbles(page, ayse, "Mooi! Tot woensdag.")).to_have_count(1, timeout=WAIT)
+
+    # The coach plans an appointment on Wednesday 21 October at 10:00.
+    await type_text(page, coach, "/appointment")
+    for label in ("Ayşe", "21 Oct", "10:00", "Lindenholt"):
+        await press(page, coach, label)
+    await expect(bot_bubbles(page, coach, "Planned")).to_have_count(1, timeout=WAIT)
+    await expect(page.locator("#next-due")).to_contain_text("Ayşe")
+
+    # +1 day: Tuesday 11:00; the day-before reminder came at 10:00 on the way.
+    await page.locator("button[data-step=day]").click()
+    await expect(page.locator("#clock-day")).to_have_text("Tuesday 20 October 2026", timeout=WAIT)
+    await expect(page.locator("#clock-time")).to_have_text("11:00")
+    reminder = bot_bubbles(page, ayse, "Lindenholt").last
+    await expect(reminder.locator(".meta")).to_contain_text("10:00", timeout=WAIT)
+    await expect(reminder.locator(".kb button")).to_have_count(2)
+    await expect(phone(page, ayse).locator(".day-sep").last).to_have_text("Tuesday 20 October 2026")
+
+    # She can't come; the coach's phone gets the note.
+    notes_before = await bot_bubbles(page, coach, "Ayşe").count()
+    await reminder.locator(".kb button").nth(1).click()
+    await expect(bot_bubbles(page, coach, "Ayşe")).to_have_count(notes_before + 1, timeout=WAIT)
+    assert not page.errors
+
+
+async def test_demo_caseload_right_to_left_and_screenshot(
+    make_sandbox: Any, open_page: Any, tmp_path: Path
+) -> None:
+    sandbox = await make_sandbox(demo=True)
+    page = await open_page(sandbox)
+
+    names = page.locator(".phone .phone-name")
+    await expect(names).to_have_text(["Sanne", "Daan", "Ayşe", "Amira"], timeout=WAIT)
+    subs = page.locator(".phone .phone-sub")
+    await expect(subs).to_have_text(
+        ["coach · English", "participant · Nederlands", "participant · Türkçe",
+         "participant · العربية"]
+    )  # fmt: skip
+    # A finished check-in, and an appointment tomorrow that the participant was told about.
+    daan = phone(page, FIRST_PARTICIPANT_ID)
+    await expect(daan.locator(".msg.from-bot", has_text="Fijne week")).to_have_count(1)
+    await expect(bot_bubbles(page, FIRST_COACH_ID, "Planned: Ayşe")).to_contain_text(
+        "Tuesday 20 October"
+    )
+    # Arabic is laid out right to left, the coach's English left to right.
+    amira = phone(page, FIRST_PARTICIPANT_ID + 2)
+    arabic = amira.locator(".msg.from-bot .text").first
+    assert await arabic.evaluate("n => getComputedStyle(n).direction") == "rtl"
+    english = bot_bubbles(page, FIRST_COACH_ID).first.locator(".text")
+    assert await english.evaluate("n => getComputedStyle(n).direction") == "ltr"
+    written = amira.locator(".msg.from-me .text", has_text="شكرًا")
+    await expect(written).to_have_attribute("dir", "auto")
+    assert await written.evaluate("n => getComputedStyle(n).direction") == "rtl"
+    # Like Telegram, the deep link's /start shows without its secret token.
+    await expect(amira.locator(".msg.from-me .text").first).to_have_text("/start11:00 ✓✓")
+    relayed = phone(page, FIRST_COACH_ID).locator(".msg.from-bot .text", has_text="شكرًا")
+    assert await relayed.evaluate("n => getComputedStyle(n).direction") == "rtl"
+
+    # "Next scheduled message": the clock jumps to it and the message arrives.
+    await page.locator("button[data-step=next]").click()
+    await expect(page.locator(".toast").last).to_contain_text("1 new message", timeout=WAIT)
+    await expect(page.locator("#clock-day")).to_have_text("Tuesday 20 October 2026")
+
+    await page.wait_for_timeout(300)  # let the scroll settle
+    shot = tmp_path / "sandbox.png"
+    await page.screenshot(path=str(shot))
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    if not SCREENSHOT.exists() or os.environ.get("UPDATE_SCREENSHOT"):
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        shutil.copyfile(shot, SCREENSHOT)
+    assert not page.errors
