@@ -7,8 +7,8 @@ Telegram import; the adapter converts Updates.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import aiosqlite
 
@@ -155,7 +155,9 @@ class InboundService:
         token = (event.args or "").strip()
         if token:
             now = self.deps.clock.now()
-            recent = [t for t in self._wrong_tokens.get(event.user_id, []) if now - t < GUESS_WINDOW]
+            recent = [
+                t for t in self._wrong_tokens.get(event.user_id, []) if now - t < GUESS_WINDOW
+            ]
             self._wrong_tokens[event.user_id] = recent
             if len(recent) >= MAX_WRONG_TOKENS:
                 # Same answer as any bad link, without even looking the token up.
@@ -224,7 +226,11 @@ class InboundService:
         if command == "mydata" and person.role == Role.PARTICIPANT:
             text = outbox.render(self.deps, person, "privacy.mydata", {})
             await outbox.message(
-                conn, self.deps, person, event.chat_id, text,
+                conn,
+                self.deps,
+                person,
+                event.chat_id,
+                text,
                 document={"kind": "mydata", "person_id": person.id},
             )
             return Outcome()

@@ -66,8 +66,16 @@ def test_catalog_uses_the_same_variables_per_key_as_dutch(shipped, code):
 
 
 @pytest.mark.parametrize(
-    ("code", "direction"), [("nl", "ltr"), ("en", "ltr"), ("tr", "ltr"), ("ar", "rtl"), ("fa", "rtl"), ("so", "ltr"),
-     ("ti", "ltr")]
+    ("code", "direction"),
+    [
+        ("nl", "ltr"),
+        ("en", "ltr"),
+        ("tr", "ltr"),
+        ("ar", "rtl"),
+        ("fa", "rtl"),
+        ("so", "ltr"),
+        ("ti", "ltr"),
+    ],
 )
 def test_writing_direction(shipped, code, direction):
     assert shipped[code].direction == direction

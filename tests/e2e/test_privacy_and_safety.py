@@ -55,9 +55,12 @@ async def test_forget_erases_personal_data_and_tells_the_coach(harness: Harness)
     await h.next_message(COACH, "asked to erase their data")
     row = (await h.deps.db.fetchall("SELECT * FROM people WHERE role = 'participant'"))[0]
     assert row["name"] == "—" and row["telegram_id"] is None and row["language"] is None
-    assert await h.deps.db.scalar("SELECT COUNT(*) FROM runs WHERE person_id = ?", (row["id"],)) == 0
-    assert await h.deps.db.scalar("SELECT COUNT(*) FROM events WHERE person_id = ?",
-                                  (row["id"],)) > 0  # pseudonymous statistics stay
+    assert (
+        await h.deps.db.scalar("SELECT COUNT(*) FROM runs WHERE person_id = ?", (row["id"],)) == 0
+    )
+    assert (
+        await h.deps.db.scalar("SELECT COUNT(*) FROM events WHERE person_id = ?", (row["id"],)) > 0
+    )  # pseudonymous statistics stay
     await h.stop()  # the last connection to close checkpoints the WAL
     for suffix in ("", "-wal"):
         file = Path(f"{h.db_path}{suffix}")
@@ -66,30 +69,43 @@ async def test_forget_erases_personal_data_and_tells_the_coach(harness: Harness)
 
 
 async def test_blocking_stops_messages_tells_the_coach_and_start_brings_back(
-        harness: Harness) -> None:
+    harness: Harness,
+) -> None:
     h = harness
     await joined(h)
     h.emu.block(SARA)
     await h.next_message(COACH, "blocked the chat")
-    assert await h.deps.db.scalar("SELECT status FROM people WHERE telegram_id = ?",
-                                  (SARA,)) == "stopped"
+    assert (
+        await h.deps.db.scalar("SELECT status FROM people WHERE telegram_id = ?", (SARA,))
+        == "stopped"
+    )
     h.emu.unblock(SARA)
     h.emu.send_command(SARA, "/start")
     await h.next_message(SARA, "Welcome back")
-    assert await h.deps.db.scalar("SELECT status FROM people WHERE telegram_id = ?",
-                                  (SARA,)) == "active"
+    assert (
+        await h.deps.db.scalar("SELECT status FROM people WHERE telegram_id = ?", (SARA,))
+        == "active"
+    )
 
 
 async def test_the_bot_leaves_groups_and_never_answers_there(harness: Harness) -> None:
     h = harness
     group = {"id": -100123, "type": "supergroup", "title": "Some group"}
     someone = {"id": 777, "is_bot": False, "first_name": "X"}
-    h.emu.send_raw_update({"my_chat_member": {
-        "chat": group, "from": someone, "date": 0,
-        "old_chat_member": {"status": "left", "user": h.emu.bot_user},
-        "new_chat_member": {"status": "member", "user": h.emu.bot_user}}})
-    h.emu.send_raw_update({"message": {"message_id": 1, "date": 0, "chat": group,
-                                       "from": someone, "text": "/help"}})
+    h.emu.send_raw_update(
+        {
+            "my_chat_member": {
+                "chat": group,
+                "from": someone,
+                "date": 0,
+                "old_chat_member": {"status": "left", "user": h.emu.bot_user},
+                "new_chat_member": {"status": "member", "user": h.emu.bot_user},
+            }
+        }
+    )
+    h.emu.send_raw_update(
+        {"message": {"message_id": 1, "date": 0, "chat": group, "from": someone, "text": "/help"}}
+    )
     for _ in range(100):
         if h.emu.calls_to("leaveChat"):
             break
@@ -98,8 +114,7 @@ async def test_the_bot_leaves_groups_and_never_answers_there(harness: Harness) -
     assert all(c["chat_id"] != -100123 for c in h.emu.calls_to("sendMessage"))
 
 
-async def test_wrong_invite_tokens_get_one_answer_and_guessing_is_slowed(
-        harness: Harness) -> None:
+async def test_wrong_invite_tokens_get_one_answer_and_guessing_is_slowed(harness: Harness) -> None:
     h = harness
     await register_coach(h)
     token = await invite_participant(h, "Sara", "English")
@@ -109,14 +124,15 @@ async def test_wrong_invite_tokens_get_one_answer_and_guessing_is_slowed(
         await h.next_message(SARA, "does not work")
     h.emu.send_command(SARA, "/start", args=token)  # the right one, but too soon
     await h.next_message(SARA, "does not work")
-    assert await h.deps.db.scalar("SELECT COUNT(*) FROM events WHERE type = 'invite_throttled'") == 1
+    assert (
+        await h.deps.db.scalar("SELECT COUNT(*) FROM events WHERE type = 'invite_throttled'") == 1
+    )
     h.clock.advance(timedelta(minutes=16))
     h.emu.send_command(SARA, "/start", args=token)
     await h.next_message(SARA, "Which language")
 
 
-async def test_used_and_expired_links_get_the_same_answer_as_invalid_ones(
-        harness: Harness) -> None:
+async def test_used_and_expired_links_get_the_same_answer_as_invalid_ones(harness: Harness) -> None:
     h = harness
     await register_coach(h)
     token = await invite_participant(h, "Sara", "English")
@@ -134,8 +150,7 @@ async def test_used_and_expired_links_get_the_same_answer_as_invalid_ones(
     assert used["text"] == expired["text"] == invalid["text"]
 
 
-async def test_a_second_bot_process_on_the_same_database_refuses_to_start(
-        harness: Harness) -> None:
+async def test_a_second_bot_process_on_the_same_database_refuses_to_start(harness: Harness) -> None:
     h = harness
     options = Options(token=TOKEN, db_path=h.db_path, content_dir=REPO, api_url=h.emu.base_url)
     second = CoachbotApp(options, h.clock)
@@ -143,8 +158,9 @@ async def test_a_second_bot_process_on_the_same_database_refuses_to_start(
         await second.start()
 
 
-async def test_logs_hold_no_names_texts_or_tokens(harness: Harness,
-                                                   caplog: pytest.LogCaptureFixture) -> None:
+async def test_logs_hold_no_names_texts_or_tokens(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     h = harness
     caplog.set_level(logging.DEBUG)
     token = await joined(h, "Saartje")
