@@ -1,0 +1,86 @@
+"""The short questionnaire through the emulator in Persian (right-to-left): a skip, a
+pause ("later") and a resume with /survey; the coach learns only that it is done."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from tests.e2e.harness import (
+    COACH,
+    REPO,
+    Harness,
+    answer,
+    buttons,
+    invite_participant,
+    onboard,
+    register_coach,
+)
+
+LEILA = 5001
+PERSIAN = re.compile(r"[\u0600-\u06FF]")
+ITEMS = ["life_satisfaction", "meaningful", "trust_people", "trust_municipality", "at_home",
+         "health_physical", "health_mental", "solve_difficult", "overcome_setbacks",
+         "contact_neighbours", "contact_friends", "contact_family", "find_volunteer_work"]
+
+
+def catalog(code: str) -> dict[str, str]:
+    data: Any = YAML(typ="safe").load((REPO / "messages" / f"{code}.yaml").read_text("utf-8"))
+    return dict(data["messages"])
+
+
+async def test_persian_questionnaire_with_a_skip_a_pause_and_a_resume(harness: Harness) -> None:
+    h = harness
+    fa = catalog("fa")
+    await register_coach(h)
+    token = await invite_participant(h, "Leila", "فارسی")
+    await onboard(h, LEILA, token, ["فارسی", fa["common.yes"], fa["onboarding.checkin_day.none"]],
+                  "fa")
+    h.emu.send_command(COACH, "/caseload")
+    await answer(h, COACH, "Leila")
+    await answer(h, COACH, "Questionnaire")
+    await answer(h, COACH, "Start (intake)")
+    await h.next_message(COACH, "Questionnaire (T0) sent to Leila")
+
+    intro = await h.next_message(LEILA)
+    assert PERSIAN.search(intro["text"]) and "Sanne" in intro["text"]
+    first = await h.next_message(LEILA)
+    labels = [t for t, _ in buttons(first)]
+    assert labels[:11] == [str(n) for n in range(11)]
+    assert labels[11:] == [fa["survey.skip"], fa["survey.later_button"]]
+    assert first["text"] == fa["survey.life_satisfaction"].strip()
+    await h.press(LEILA, "7")
+    second = await h.next_message(LEILA)
+    assert second["text"] == fa["survey.meaningful"].strip()
+    await h.press(LEILA, fa["survey.skip"])
+    third = await h.next_message(LEILA)
+    await h.press(LEILA, fa["survey.later_button"])
+    later = await h.next_message(LEILA, "/survey")
+    assert PERSIAN.search(later["text"])
+    assert not any("finished the questionnaire" in t for t in h.all_texts(COACH))
+
+    h.emu.send_command(LEILA, "/survey")  # resume where she left off
+    again = await h.next_message(LEILA)
+    if again["text"] != third["text"]:  # the intro is said again first
+        again = await h.next_message(LEILA)
+    assert again["text"] == fa["survey.trust_people"].strip()
+    for _item in ITEMS[2:]:
+        await h.press(LEILA, lambda label: label in {"5", *[t for t, _ in buttons(again)][:1]})
+        again = await h.next_message(LEILA)
+    assert again["text"] == fa["survey.thanks"].strip()
+    done = await h.next_message(COACH, "finished the questionnaire (T0)")
+    assert "Leila" in done["text"]
+
+    rows = await h.deps.db.fetchall(
+        "SELECT step, value FROM events WHERE type = 'answer' AND flow_id = 'intake_survey'"
+        " ORDER BY id")
+    answers = {r["step"]: r["value"] for r in rows}
+    assert list(answers) == ITEMS
+    assert answers["life_satisfaction"] == "7" and answers["meaningful"] == "skip"
+    assert "later" not in answers.values()
+    h.emu.send_command(COACH, "/caseload")
+    overview = await h.next_message(COACH, "Your participants")
+    assert "📋 T0✓" in overview["text"]
+    assert "7" not in overview["text"].split("📋")[1]  # no answers shown to the coach
