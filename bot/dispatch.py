@@ -309,8 +309,9 @@ class Dispatcher:
                 chat_id, payload["message_id"], payload["buttons"]
             )
         if payload.get("document"):
-            filename, content = await make_document(self.deps, payload["document"])
-            return await self.sender.send_document(chat_id, filename, content, payload["text"])
+            filename, content, extra = await make_document(self.deps, payload["document"])
+            caption = f"{payload['text']}\n\n{extra}".strip()
+            return await self.sender.send_document(chat_id, filename, content, caption)
         if payload.get("qr"):
             return await self.sender.send_photo(chat_id, qr_png(payload["qr"]), payload["text"])
         parts = split_text(payload["text"])

@@ -8,17 +8,18 @@ from bot.deps import Deps
 from bot.privacy import my_data, my_data_file
 
 
-async def make_document(deps: Deps, spec: dict[str, Any]) -> tuple[str, bytes]:
-    """(file name, content) for an outbox document spec such as {"kind": "mydata", …}."""
+async def make_document(deps: Deps, spec: dict[str, Any]) -> tuple[str, bytes, str]:
+    """(file name, content, text for the caption) for an outbox document spec such as
+    {"kind": "mydata", …}."""
     kind = spec.get("kind")
     if kind == "mydata":
         data = await my_data(deps.db.conn, int(spec["person_id"]))
-        return "coachbot-my-data.json", my_data_file(data)
+        return "coachbot-my-data.json", my_data_file(data), ""
     if kind == "report":
         from bot.research.report import build_report  # optional part, loaded when used
 
-        html, _summary = await build_report(
-            deps.db, start=None, end=None, coach=None, tz=deps.content.tz
+        html, summary = await build_report(
+            deps.db, tz=deps.content.tz, content=deps.content, clock=deps.clock
         )
-        return "coachbot-report.html", html.encode("utf-8")
+        return "coachbot-report.html", html.encode("utf-8"), summary
     raise ValueError(f"unknown document kind {kind!r}")

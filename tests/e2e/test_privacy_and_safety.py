@@ -12,6 +12,7 @@ import pytest
 
 from bot.app import CoachbotApp, Options
 from bot.errors import AlreadyRunning
+from bot.people import Role
 from tests.e2e.harness import (
     COACH,
     REPO,
@@ -170,3 +171,20 @@ async def test_logs_hold_no_names_texts_or_tokens(
     logged += "\n".join(str(r.args) for r in caplog.records)
     for secret in ("Saartje", "Sanne", "0612345678", token, TOKEN, TOKEN.split(":")[1]):
         assert secret not in logged, secret
+
+
+async def test_coordinator_report_arrives_as_a_file_with_a_summary(harness: Harness) -> None:
+    h = harness
+    await joined(h)
+    link = await h.staff_link(Role.COORDINATOR, "Kim")
+    h.emu.add_user(9001, "Kim", language_code="en")
+    h.emu.send_command(9001, "/start", args=link.split("start=")[1])
+    await h.next_message(9001, "coordinator")
+    h.emu.send_command(9001, "/report")
+    doc = await h.emu.wait_for_bot_message(9001, predicate=lambda m: "document" in m, timeout=20)
+    assert doc["document"]["file_name"] == "coachbot-report.html"
+    html = h.emu.files.get(doc["document"]["file_id"]).data.decode()
+    assert "<html" in html.lower() and "Sara" not in html
+    assert doc["caption"].startswith("📊")
+    h.emu.send_command(SARA, "/report")  # not for participants
+    await h.next_message(SARA, "not possible")
