@@ -6,6 +6,17 @@ and `report`, `export` and `log` present them. Small groups are suppressed in
 `suppress`; pseudonyms come from `pseudonym`.
 """
 
-from bot.research.report import build_report
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["build_report"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so `coachbot run` does not import plotly just to register the subcommands.
+    if name == "build_report":
+        from bot.research.report import build_report
+
+        return build_report
+    raise AttributeError(name)
