@@ -22,6 +22,7 @@ from bot.flowhost import FlowHost
 from bot.inbound import InboundService
 from bot.planner import plan_all_checkins
 from bot.telegram.convert import to_inbound
+from bot.telegram.poller import Poller
 from bot.telegram.sender import TelegramSender
 from storage.db import Database
 
@@ -64,6 +65,7 @@ class CoachbotApp:
         self.dispatcher: Dispatcher | None = None
         self._task: asyncio.Task[None] | None = None
         self._lock: IO[str] | None = None
+        self._poller: Poller | None = None
 
     async def start(self) -> None:
         quiet_libraries()
@@ -107,12 +109,10 @@ class CoachbotApp:
                 allowed_updates=Update.ALL_TYPES,
             )
         else:
-            await application.updater.start_polling(
-                poll_interval=0,
-                timeout=self.options.poll_timeout,
-                allowed_updates=Update.ALL_TYPES,
-                drop_pending_updates=False,
+            self._poller = Poller(
+                application.bot, application.process_update, self.options.poll_timeout
             )
+            await self._poller.start()
 
     def _hold_lock(self) -> None:
         """One bot process per database: two dispatchers must never send the same row."""
@@ -128,6 +128,9 @@ class CoachbotApp:
         self._lock = handle
 
     async def stop(self) -> None:
+        if self._poller is not None:
+            await self._poller.stop()
+            self._poller = None
         if self.application is not None:
             if self.application.updater and self.application.updater.running:
                 await self.application.updater.stop()

@@ -195,3 +195,25 @@ async def test_a_command_mid_question_resumes_the_question_after(harness: Harnes
     await h.next_message(SARA, "Nederlands")
     again = await h.next_message(SARA, "Hoe gaat het")  # the check-in again, now in Dutch
     assert "Sara" in again["text"]
+
+
+async def test_polling_recovers_by_itself_after_lost_connections(harness: Harness) -> None:
+    h = harness
+    await register_coach(h)
+    h.emu.inject_fault("getUpdates", "drop", count=1)
+    h.emu.inject_fault("getUpdates", "502", count=1)
+    h.emu.send_command(COACH, "/help")
+    reply = await h.next_message(COACH, "/newparticipant", timeout=15)
+    assert reply["text"].startswith("Coachbot for coaches")
+
+
+async def test_an_update_is_confirmed_only_after_it_was_handled(harness: Harness) -> None:
+    h = harness
+    await register_coach(h)
+    await h.stop()  # a crash after the bot fetched /help but before it handled it …
+    h.emu.send_command(COACH, "/help")
+    await h.start()  # … is equivalent to this: the update is still there, handled once
+    await h.next_message(COACH, "/newparticipant")
+    await h.restart()
+    await h.tick()
+    assert sum("/newparticipant" in t for t in h.all_texts(COACH)) == 2  # welcome + one help

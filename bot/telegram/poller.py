@@ -1,0 +1,74 @@
+"""Long polling that confirms an update only after it was handled.
+
+python-telegram-bot's Updater asks for the next batch (which confirms the previous one to
+Telegram) before its handlers have run, so a crash in between loses those updates. Here the
+offset moves past an update only after its transaction has committed; an update handled
+but not yet confirmed at a crash comes again and is recognised by its `update_id`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Bot, Update
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 30.0  # seconds between tries while Telegram cannot be reached
+
+
+class Poller:
+    def __init__(self, bot: Bot, handle: Callable[[Update], Awaitable[None]], timeout: int) -> None:
+        self.bot = bot
+        self.handle = handle
+        self.timeout = timeout
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        offset: int | None = None
+        failures = 0
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset,
+                    timeout=self.timeout,
+                    read_timeout=self.timeout + 10,
+                    allowed_updates=Update.ALL_TYPES,
+                )
+                failures = 0
+            except RetryAfter as err:
+                await asyncio.sleep(_seconds(err.retry_after))
+                continue
+            except InvalidToken:
+                log.error("Telegram refused the bot token; polling stops")
+                raise
+            except (Conflict, NetworkError, TelegramError) as err:
+                # A lost connection, a 5xx or another poller: wait, then try again.
+                failures += 1
+                delay = min(0.5 * 2.0**failures, MAX_BACKOFF)
+                log.warning("getUpdates failed (%s); retrying in %.0f s", type(err).__name__, delay)
+                await asyncio.sleep(delay)
+                continue
+            for update in updates:
+                await self.handle(update)
+                offset = update.update_id + 1
+
+
+def _seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
