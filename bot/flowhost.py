@@ -253,7 +253,13 @@ class FlowHost:
                     await outbox.say(conn, self.deps, person, f"invalid.{answer.value}", context)
                 case runner.StartTimer(seq=seq, after=after):
                     await timers.add(
-                        conn, now, person.id, "timeout", {"run_id": run_id, "seq": seq}, now + after
+                        conn,
+                        now,
+                        person.id,
+                        "timeout",
+                        {"run_id": run_id, "seq": seq},
+                        now + after,
+                        ref=f"run:{run_id}:timeout",
                     )
                 case runner.Perform(action="start_flow", params=params, vars=vars):
                     # Chained flows start once this run is finished (one question at a time).
@@ -265,6 +271,8 @@ class FlowHost:
                     context = await self.context(conn, person)
                     context.update(await self._about(conn, person, state.answers))
                 case runner.Recorded(step=step, value=value, answer=answer):
+                    # The question was answered: its timeout has nothing left to do.
+                    await timers.cancel(conn, person.id, f"run:{run_id}:timeout")
                     await self._log_answer(
                         conn, person, run_id, flow, step, value, answer, state.seq
                     )
