@@ -476,22 +476,7 @@ class Actions(CoachActions, SurveyActions):
         if participant is None:
             return
         now = self.deps.clock.now()
-        await conn.execute(
-            "UPDATE appointments SET starts_at = ?, status = 'planned',"
-            " updated_at = ? WHERE id = ?",
-            (to_db(starts_at), to_db(now), row["id"]),
-        )
-        await planner.cancel_reminders(conn, participant.id, row["id"], coach.id)
-        await planner.schedule_reminders(
-            conn,
-            self.deps,
-            row["id"],
-            participant.id,
-            starts_at,
-            row["place"],
-            row["address"],
-            coach_id=coach.id,
-        )
+        await planner.move_appointment(conn, self.deps, row, starts_at)
         await log_event(
             conn, now, "appointment_moved", participant.id, coach.id, ref=f"appointment:{row['id']}"
         )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import aiosqlite
 
 from bot import timers
-from bot.clock import from_db
+from bot.clock import from_db, to_db
 from bot.content.schedules import parse_offset
 from bot.deps import Deps
 from bot.people import Person, Status
@@ -161,3 +162,24 @@ async def plan_all_checkins(conn: aiosqlite.Connection, deps: Deps) -> int:
     for row in rows:
         await plan_checkin(conn, deps, Person.from_row(row))
     return len(rows)
+
+
+async def move_appointment(
+    conn: aiosqlite.Connection, deps: Deps, row: Any, starts_at: datetime
+) -> None:
+    """Give an appointment a new time; its reminders and attendance question follow."""
+    await conn.execute(
+        "UPDATE appointments SET starts_at = ?, status = 'planned', updated_at = ? WHERE id = ?",
+        (to_db(starts_at), to_db(deps.clock.now()), row["id"]),
+    )
+    await cancel_reminders(conn, row["participant_id"], row["id"], row["coach_id"])
+    await schedule_reminders(
+        conn,
+        deps,
+        row["id"],
+        row["participant_id"],
+        starts_at,
+        row["place"],
+        row["address"],
+        coach_id=row["coach_id"],
+    )
