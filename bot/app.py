@@ -24,6 +24,7 @@ from bot.planner import plan_all_checkins
 from bot.telegram.convert import to_inbound
 from bot.telegram.poller import Poller
 from bot.telegram.sender import TelegramSender
+from bot.telegram.webhook import WebhookServer
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class CoachbotApp:
         self._task: asyncio.Task[None] | None = None
         self._lock: IO[str] | None = None
         self._poller: Poller | None = None
+        self._webhook: WebhookServer | None = None
 
     async def start(self) -> None:
         quiet_libraries()
@@ -77,6 +79,7 @@ class CoachbotApp:
             .token(self.options.token)
             .rate_limiter(AIORateLimiter(max_retries=0))
             .concurrent_updates(False)
+            .updater(None)  # Coachbot's own poller and webhook confirm after commit
         )
         if self.options.api_url:
             api = self.options.api_url.rstrip("/")
@@ -98,16 +101,16 @@ class CoachbotApp:
         if application.job_queue is not None:
             application.job_queue.run_repeating(self._plan, interval=PLAN_EVERY, first=PLAN_EVERY)
         self._task = asyncio.create_task(self.dispatcher.run())
-        assert application.updater is not None
         if self.options.webhook_url:
-            await application.updater.start_webhook(
+            self._webhook = WebhookServer(
+                application.bot,
+                application.process_update,
+                url=self.options.webhook_url,
+                secret=self.options.webhook_secret or "",
                 listen=self.options.webhook_listen,
                 port=self.options.webhook_port,
-                url_path="telegram",
-                webhook_url=self.options.webhook_url,
-                secret_token=self.options.webhook_secret,
-                allowed_updates=Update.ALL_TYPES,
             )
+            await self._webhook.start()
         else:
             self._poller = Poller(
                 application.bot, application.process_update, self.options.poll_timeout
@@ -131,11 +134,11 @@ class CoachbotApp:
         if self._poller is not None:
             await self._poller.stop()
             self._poller = None
-        if self.application is not None:
-            if self.application.updater and self.application.updater.running:
-                await self.application.updater.stop()
-            if self.application.running:
-                await self.application.stop()
+        if self._webhook is not None:
+            await self._webhook.stop()
+            self._webhook = None
+        if self.application is not None and self.application.running:
+            await self.application.stop()
         if self.dispatcher is not None:
             self.dispatcher.stop()
         if self._task is not None:

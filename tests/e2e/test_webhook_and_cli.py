@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.app import CoachbotApp, Options
 from bot.clock import ManualClock
@@ -25,7 +26,7 @@ def free_port() -> int:
 
 
 async def test_webhook_mode_answers_and_refuses_a_wrong_secret(
-    emu: Emulator, tmp_path: Path
+    emu: Emulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram"
@@ -60,6 +61,9 @@ async def test_webhook_mode_answers_and_refuses_a_wrong_secret(
                 async with http.post(url, json=fake, headers=headers) as response:
                     assert response.status == 403
         assert emu.bot_messages(7) == []
+        refusals = [r for r in caplog.records if "webhook request refused" in r.getMessage()]
+        assert len(refusals) == 2
+        assert all("wrong" not in str(r.args) for r in refusals)  # the token is never logged
     finally:
         await app.stop()
 
