@@ -1,0 +1,59 @@
+"""Pure parts of sending: long texts are split (never dropped), pacing buckets, error mapping."""
+
+from __future__ import annotations
+
+import pytest
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.dispatch import MAX_TEXT, Bucket, split_text
+from bot.errors import Rejected, RetryLater, Transient, Unreachable
+from bot.telegram.sender import map_error
+
+
+def test_a_short_text_is_one_part() -> None:
+    assert split_text("hallo") == ["hallo"]
+
+
+def test_a_long_text_is_split_at_line_breaks_and_nothing_is_lost() -> None:
+    text = "\n".join(f"regel {n} " + "x" * 50 for n in range(300))
+    parts = split_text(text)
+    assert len(parts) > 1
+    assert all(len(p.encode("utf-16-le")) // 2 <= MAX_TEXT for p in parts)
+    assert "\n".join(parts) == text
+
+
+def test_a_long_line_without_breaks_is_cut_hard() -> None:
+    parts = split_text("y" * (MAX_TEXT * 2 + 10))
+    assert [len(p) for p in parts] == [MAX_TEXT, MAX_TEXT, 10]
+
+
+def test_emoji_count_as_two_utf16_units() -> None:
+    parts = split_text("😀" * MAX_TEXT)  # 8192 units
+    assert all(len(p.encode("utf-16-le")) // 2 <= MAX_TEXT for p in parts)
+    assert "".join(parts) == "😀" * MAX_TEXT
+
+
+def test_bucket_allows_a_burst_then_one_per_second() -> None:
+    bucket = Bucket(rate=1.0, burst=3.0)
+    assert [bucket.take(0.0) for _ in range(4)] == [True, True, True, False]
+    assert bucket.take(0.5) is False
+    assert bucket.take(1.0) is True
+
+
+@pytest.mark.parametrize(
+    ("error", "mapped"),
+    [
+        (RetryAfter(7), RetryLater),
+        (Forbidden("Forbidden: bot was blocked by the user"), Unreachable),
+        (BadRequest("Bad Request: chat not found"), Unreachable),
+        (BadRequest("Bad Request: BUTTON_DATA_INVALID"), Rejected),
+        (TimedOut(), Transient),
+        (NetworkError("Bad Gateway"), Transient),
+    ],
+    ids=["429", "403", "chat-gone", "400", "timeout", "5xx"],
+)
+def test_every_telegram_error_maps_to_one_of_ours(error: Exception, mapped: type) -> None:
+    result = map_error(error)  # type: ignore[arg-type]
+    assert isinstance(result, mapped)
+    if isinstance(result, RetryLater):
+        assert result.retry_after == 7
