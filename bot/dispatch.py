@@ -19,7 +19,7 @@ from bot import outbox, planner
 from bot.clock import from_db, to_db
 from bot.deps import Deps
 from bot.documents import make_document
-from bot.errors import Rejected, RetryLater, SendError, Transient, Unreachable
+from bot.errors import Rejected, RetryLater, SendError, Transient, Uncertain, Unreachable
 from bot.events import log_event
 from bot.flowhost import FlowHost
 from bot.people import SILENCED, Role, Status, by_id, update
@@ -333,6 +333,15 @@ class Dispatcher:
                     "UPDATE outbox SET status = 'pending', due_at = ?, last_error = ? WHERE id = ?",
                     (to_db(now + timedelta(seconds=err.retry_after)), name, row["id"]),
                 )
+                return
+            if isinstance(err, Uncertain):
+                # It may have arrived: count it as sent rather than risk a second copy.
+                await conn.execute(
+                    "UPDATE outbox SET status = 'sent', sent_at = ?, payload = '{}',"
+                    " last_error = ? WHERE id = ?",
+                    (to_db(now), name, row["id"]),
+                )
+                await log_event(conn, now, "message_uncertain", row["person_id"], value=name)
                 return
             attempts = row["attempts"] + 1
             if isinstance(err, Transient) and attempts < self.deps.settings.max_send_attempts:

@@ -6,7 +6,8 @@ CoachbotError
 ├── AlreadyRunning                       another bot process holds the database
 └── SendError                            Telegram did not take a message
     ├── RetryLater                       429: wait `retry_after` seconds, then retry
-    ├── Transient                        5xx, connect/pool timeout, network: retry with backoff
+    ├── Transient                        5xx, connect/pool timeout, no connection: retry, backoff
+    ├── Uncertain                        read timeout, lost answer: may have arrived; not resent
     ├── Unreachable                      403: blocked or deleted; never retried
     └── Rejected                         400: this message can never be sent as it is
 """
@@ -42,6 +43,11 @@ class Transient(SendError):
     """When the server failed (5xx) or the connection did; a later try may work."""
 
     retryable = True
+
+
+class Uncertain(SendError):
+    """When the request went out but no answer came back (read timeout, connection lost):
+    Telegram may have delivered it, so a blind retry could send it twice."""
 
 
 class Unreachable(SendError):

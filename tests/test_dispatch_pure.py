@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.dispatch import MAX_TEXT, Bucket, split_text
-from bot.errors import Rejected, RetryLater, Transient, Unreachable
+from bot.errors import Rejected, RetryLater, Transient, Uncertain, Unreachable
 from bot.telegram.sender import map_error
 
 
@@ -57,3 +58,27 @@ def test_every_telegram_error_maps_to_one_of_ours(error: Exception, mapped: type
     assert isinstance(result, mapped)
     if isinstance(result, RetryLater):
         assert result.retry_after == 7
+
+
+def _wrapped(outer: Exception, cause: Exception) -> Exception:
+    outer.__cause__ = cause
+    return outer
+
+
+@pytest.mark.parametrize(
+    ("error", "mapped"),
+    [
+        (_wrapped(TimedOut(), httpx.ConnectTimeout("c")), Transient),
+        (_wrapped(TimedOut(), httpx.PoolTimeout("p")), Transient),
+        (_wrapped(NetworkError("httpx.ConnectError"), httpx.ConnectError("c")), Transient),
+        (_wrapped(TimedOut(), httpx.ReadTimeout("r")), Uncertain),
+        (_wrapped(NetworkError("httpx.ReadError"), httpx.ReadError("r")), Uncertain),
+        (_wrapped(NetworkError("x"), httpx.RemoteProtocolError("closed")), Uncertain),
+    ],
+    ids=["connect-timeout", "pool-timeout", "connect-error", "read-timeout", "read-error",
+         "dropped"],
+)
+def test_only_requests_that_never_reached_telegram_are_retried_blindly(
+    error: Exception, mapped: type
+) -> None:
+    assert isinstance(map_error(error), mapped)  # type: ignore[arg-type]

@@ -112,6 +112,7 @@ EVENT_TYPES = {
     "invite_throttled": "too many wrong invite links from one Telegram user; ignored for a while",
     "invite_refused": "an invalid, used or expired invite link was opened",
     "ladder_asked": "the coach was asked for the monthly ladder step",
+    "message_uncertain": "a message went out but Telegram's answer was lost; not sent again",
     "nudge_planned": "the coach sent or planned a nudge; value = which nudge (own = own words)",
     "silent_ended": "a silent participant reacted again",
     "survey_requested": "the coach sent the questionnaire; value = T0 or T1",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.errors import Rejected, RetryLater, SendError, Transient, Unreachable
+from bot.errors import Rejected, RetryLater, SendError, Transient, Uncertain, Unreachable
 
 Rows = list[list[tuple[str, str]]]
 
@@ -32,7 +33,12 @@ def map_error(err: TelegramError) -> SendError:
             return Unreachable(str(err))
         return Rejected(str(err))
     if isinstance(err, NetworkError):  # includes TimedOut and 5xx answers
-        return Transient(str(err))
+        cause = err.__cause__
+        if isinstance(cause, httpx.ConnectTimeout | httpx.PoolTimeout | httpx.ConnectError):
+            return Transient(str(err))  # never reached Telegram: safe to send again
+        if isinstance(cause, httpx.TimeoutException | httpx.ReadError | httpx.RemoteProtocolError):
+            return Uncertain(str(err))  # it went out; the answer got lost
+        return Transient(str(err))  # a 5xx answer: Telegram says it did not take it
     return Rejected(str(err))
 
 
@@ -61,9 +67,7 @@ class TelegramSender:
             raise map_error(err) from err
         return message.message_id
 
-    async def send_document(
-        self, chat_id: int, filename: str, content: bytes, caption: str
-    ) -> int:
+    async def send_document(self, chat_id: int, filename: str, content: bytes, caption: str) -> int:
         try:
             message = await self.bot.send_document(
                 chat_id, content, filename=filename, caption=caption[:1024]

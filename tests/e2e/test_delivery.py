@@ -217,3 +217,16 @@ async def test_an_update_is_confirmed_only_after_it_was_handled(harness: Harness
     await h.restart()
     await h.tick()
     assert sum("/newparticipant" in t for t in h.all_texts(COACH)) == 2  # welcome + one help
+
+
+async def test_a_lost_answer_is_not_sent_again(harness: Harness) -> None:
+    h = harness
+    await register_coach(h)
+    h.emu.inject_fault("sendMessage", "drop_after")  # delivered, but the answer never comes
+    h.emu.send_command(COACH, "/help")
+    await h.next_message(COACH, "/newparticipant", timeout=15)
+    for _ in range(3):
+        await h.advance(timedelta(seconds=30))
+    assert sum(t.startswith("Coachbot for coaches") for t in h.all_texts(COACH)) == 1
+    assert await h.deps.db.scalar(
+        "SELECT COUNT(*) FROM events WHERE type = 'message_uncertain'") == 1
