@@ -85,3 +85,32 @@ async def test_persian_questionnaire_with_a_skip_a_pause_and_a_resume(harness: H
     overview = await h.next_message(COACH, "Your participants")
     assert "📋 T0✓" in overview["text"]
     assert "7" not in overview["text"].split("📋")[1]  # no answers shown to the coach
+
+
+async def test_ladder_recorded_at_intake_monthly_and_at_the_end(harness: Harness) -> None:
+    from datetime import datetime
+
+    from tests.e2e.harness import AMS
+
+    h = harness
+    await register_coach(h)
+    token = await invite_participant(h, "Leila", "English")
+    await onboard(h, LEILA, token, ["English", "Yes", "No weekly question"], "en")
+    h.emu.send_command(COACH, "/caseload")
+    for label in ("Leila", "Ladder step", "2 Social contacts"):
+        await answer(h, COACH, label)
+    await h.next_message(COACH, "Noted")
+    # A month later the coach is asked again, at the morning scan.
+    await h.travel_to(datetime(2026, 11, 19, 9, 0, tzinfo=AMS))
+    asked = await h.next_message(COACH, "Which step of the participation ladder is Leila")
+    assert len(buttons(asked)) == 6
+    await h.press(COACH, "3 Organised")
+    await h.next_message(COACH, "Noted")
+    h.emu.send_command(COACH, "/caseload")
+    for label in ("Leila", "End trajectory", "Volunteering place found", "4 Volunteering", "Yes"):
+        await answer(h, COACH, label)
+    await h.next_message(COACH, "ended")
+    rows = await h.deps.db.fetchall(
+        "SELECT value, ref FROM events WHERE type = 'ladder_recorded' ORDER BY id")
+    assert [(r["value"], r["ref"]) for r in rows] == [
+        ("2", "intake"), ("3", "monthly"), ("4", "end")]
