@@ -66,16 +66,24 @@ class Actions(CoachActions, SurveyActions):
     async def recipient(
         self, conn: aiosqlite.Connection, participant: Person
     ) -> tuple[Person | None, Person | None]:
-        """Who gets a participant's alerts: their coach, or the backup while the coach is
-        away. Returns (recipient, the away coach or None)."""
+        """Who gets a participant's alerts: their coach; the backup while the coach is away;
+        a coordinator when the coach was stopped. Returns (recipient, the absent coach)."""
         coach = await person_by_id(conn, participant.coach_id)
-        if coach is None or coach.status == Status.DEACTIVATED:
-            return None, None
-        if coach.away_until and from_db(coach.away_until) > self.deps.clock.now():
-            backup = await person_by_id(conn, coach.backup_id)
-            if backup is not None and backup.status == Status.ACTIVE:
-                return backup, coach
-        return coach, None
+        if coach is not None and coach.status == Status.ACTIVE:
+            if coach.away_until and from_db(coach.away_until) > self.deps.clock.now():
+                backup = await person_by_id(conn, coach.backup_id)
+                if backup is not None and backup.status == Status.ACTIVE:
+                    return backup, coach
+            return coach, None
+        rows = await conn.execute_fetchall(
+            "SELECT * FROM people WHERE role = 'coordinator' AND status = 'active'"
+            " AND telegram_id IS NOT NULL ORDER BY id LIMIT 1"
+        )
+        return (Person.from_row(rows[0]) if rows else None), coach
+
+    def absent_note(self, reader: Person, absent: Person) -> str:
+        key = "coach.for_colleague" if absent.status == Status.ACTIVE else "coach.for_former"
+        return outbox.render(self.deps, reader, key, {"coach": absent.name})
 
     def describe(self, reader: Person, participant: Person) -> dict[str, Any]:
         """Variables about a participant for a message to a coach."""
@@ -106,7 +114,7 @@ class Actions(CoachActions, SurveyActions):
         merged = {**(vars or {}), **self.describe(reader, person)}
         text = outbox.render(self.deps, reader, key, {"name": reader.name, **merged})
         if away is not None:
-            note = outbox.render(self.deps, reader, "coach.for_colleague", {"coach": away.name})
+            note = self.absent_note(reader, away)
             text = f"{note}\n{text}"
         await outbox.message(
             conn, self.deps, reader, reader.telegram_id, text, unsolicited=True, about=person.id
@@ -131,7 +139,7 @@ class Actions(CoachActions, SurveyActions):
             self.deps, reader, f"coach.relay_header.{kind}", self.describe(reader, person)
         )
         if away is not None:
-            note = outbox.render(self.deps, reader, "coach.for_colleague", {"coach": away.name})
+            note = self.absent_note(reader, away)
             header = f"{note}\n{header}"
         await outbox.message(conn, self.deps, reader, reader.telegram_id, header, about=person.id)
         await outbox.copy(conn, self.deps, reader, chat_id, message_id, about=person.id)
@@ -263,7 +271,7 @@ class Actions(CoachActions, SurveyActions):
         if actor.role == Role.COORDINATOR:
             target = await person_by_id(conn, _int(action.vars.get("answers", {}).get("who")))
         if target is None or target.role != Role.PARTICIPANT:
-            await outbox.say(conn, self.deps, actor, "not_allowed")
+            await self.refuse(conn, actor, "invalid_action")
             return
         await self.notify_coach(conn, target, "coach.participant_forgotten")
         if target.telegram_id is not None:
@@ -357,17 +365,6 @@ class Actions(CoachActions, SurveyActions):
             {"participant": name, "link": link, "expires": expires.isoformat()},
         )
 
-    async def _owned(
-        self, conn: aiosqlite.Connection, coach: Person, participant_id: Any
-    ) -> Person | None:
-        try:
-            participant = await person_by_id(conn, int(participant_id))
-        except (TypeError, ValueError):
-            return None
-        if participant is None or participant.coach_id != coach.id:
-            return None
-        return participant
-
     async def _appointment(
         self, conn: aiosqlite.Connection, coach: Person, appointment_id: Any
     ) -> Any:
@@ -397,10 +394,12 @@ class Actions(CoachActions, SurveyActions):
         context: dict[str, Any],
     ) -> None:
         answers = action.vars.get("answers", {})
-        participant = await self._owned(conn, coach, answers.get("who"))
+        participant = await self.owned(conn, coach, answers.get("who"))
+        if participant is None:
+            return  # refused and logged by owned()
         starts_at = self._starts_at(answers)
-        if participant is None or starts_at is None:
-            await outbox.say(conn, self.deps, coach, "not_allowed")
+        if starts_at is None:
+            await self.refuse(conn, coach, "invalid_action")
             return
         place = self.deps.content.place(str(answers.get("place")))
         place_name = place.name if place else str(answers.get("place_text", ""))[:120]
@@ -470,7 +469,7 @@ class Actions(CoachActions, SurveyActions):
         row = await self._appointment(conn, coach, answers.get("which"))
         starts_at = self._starts_at(answers)
         if row is None or starts_at is None:
-            await outbox.say(conn, self.deps, coach, "not_allowed")
+            await self.refuse(conn, coach, "invalid_action")
             return
         participant = await person_by_id(conn, row["participant_id"])
         if participant is None:
@@ -509,7 +508,7 @@ class Actions(CoachActions, SurveyActions):
         answers = action.vars.get("answers", {})
         row = await self._appointment(conn, coach, answers.get("which"))
         if row is None:
-            await outbox.say(conn, self.deps, coach, "not_allowed")
+            await self.refuse(conn, coach, "invalid_action")
             return
         participant = await person_by_id(conn, row["participant_id"])
         if participant is None:

@@ -52,6 +52,10 @@ def quiet_libraries() -> None:
     # python-telegram-bot logs each call with its parameters (message texts) at DEBUG.
     for name in ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # The bot logs a whole received batch (names, texts) at CRITICAL when it cannot parse it;
+    # its errors reach Coachbot as exceptions anyway.
+    for name in ("telegram.Bot", "telegram.ext.ExtBot"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 class CoachbotApp:

@@ -44,10 +44,14 @@ class CoachActions:
         except (TypeError, ValueError):
             participant = None
         if participant is None or participant.coach_id != actor.id or actor.role != Role.COACH:
-            await log_event(conn, self.deps.clock.now(), "refused", actor.id, value="not_caseload")
-            await outbox.say(conn, self.deps, actor, "not_allowed")
+            await self.refuse(conn, actor, "not_caseload")
             return None
         return participant
+
+    async def refuse(self, conn: aiosqlite.Connection, actor: Person, why: str) -> None:
+        """A polite "not possible" and an audit event."""
+        await log_event(conn, self.deps.clock.now(), "refused", actor.id, value=why)
+        await outbox.say(conn, self.deps, actor, "not_allowed")
 
     async def pause_person(
         self, conn: aiosqlite.Connection, person: Person, weeks: int
@@ -135,7 +139,7 @@ class CoachActions:
                 hours, minutes = str(answers["time"]).split(":")
                 due = local(day, time(int(hours), int(minutes)), self.deps.content.tz)
             except (KeyError, ValueError):
-                await outbox.say(conn, self.deps, coach, "not_allowed")
+                await self.refuse(conn, coach, "invalid_action")
                 return
         which = str(answers.get("which"))
         if participant.status != Status.ACTIVE or participant.telegram_id is None:
@@ -206,7 +210,7 @@ class CoachActions:
             (answers.get("which"), coach.id),
         )
         if not rows or value not in ("came", "no_show", "cancelled"):
-            await outbox.say(conn, self.deps, coach, "not_allowed")
+            await self.refuse(conn, coach, "invalid_action")
             return
         row = rows[0]
         now = self.deps.clock.now()
@@ -361,7 +365,7 @@ class CoachActions:
             or backup.role == Role.PARTICIPANT
             or back_on is None
         ):
-            await outbox.say(conn, self.deps, coach, "not_allowed")
+            await self.refuse(conn, coach, "invalid_action")
             return
         until = local(back_on, time(0, 0), self.deps.content.tz)
         await update(conn, coach.id, away_until=to_db(until), backup_id=backup.id)
@@ -405,7 +409,7 @@ class CoachActions:
             await log_event(
                 conn, self.deps.clock.now(), "refused", coordinator.id, value="handover"
             )
-            await outbox.say(conn, self.deps, coordinator, "not_allowed")
+            await self.refuse(conn, coordinator, "invalid_action")
             return
         who = answers.get("who")
         sql = "SELECT * FROM people WHERE role = 'participant' AND coach_id = ?"
@@ -447,7 +451,7 @@ class CoachActions:
         context: dict[str, Any],
     ) -> None:
         if coordinator.role != Role.COORDINATOR:
-            await outbox.say(conn, self.deps, coordinator, "not_allowed")
+            await self.refuse(conn, coordinator, "invalid_action")
             return
         name = str(_answers(action).get("name", "")).strip()[:40]
         now = self.deps.clock.now()
@@ -472,7 +476,7 @@ class CoachActions:
     ) -> None:
         coach = await person_by_id(conn, _int(_answers(action).get("which")))
         if coordinator.role != Role.COORDINATOR or coach is None or coach.role != Role.COACH:
-            await outbox.say(conn, self.deps, coordinator, "not_allowed")
+            await self.refuse(conn, coordinator, "invalid_action")
             return
         active = action.params.get("value") == "yes"
         status = Status.ACTIVE if active else Status.DEACTIVATED

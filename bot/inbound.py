@@ -113,15 +113,17 @@ class InboundService:
             if person is not None and event.text == "kicked":
                 await self._blocked(conn, person)
             return Outcome(handled=False)
-        if event.kind == "command" and event.command == "start":
-            return await self._start(conn, person, event)
-        if person is None:
-            await self._reply(conn, None, event, "help.unknown")
-            return Outcome(self._text(None, "help.unknown", event))
-        if person.status == Status.DEACTIVATED:
+        if person is not None and person.status == Status.DEACTIVATED:
             await log_event(conn, self.deps.clock.now(), "refused", person.id, value="inactive")
             await self._reply(conn, person, event, "not_allowed")
             return Outcome(self._text(person, "not_allowed", event))
+        if event.kind == "command" and event.command == "start":
+            return await self._start(conn, person, event)
+        if person is None:
+            if event.kind == "command" and event.command in ALL_COMMANDS - {"help"}:
+                await log_event(conn, self.deps.clock.now(), "refused", value=event.command)
+            await self._reply(conn, None, event, "help.unknown")
+            return Outcome(self._text(None, "help.unknown", event))
         if person.role == Role.PARTICIPANT:
             await self._contact(conn, person)
         if event.kind == "callback":
@@ -164,7 +166,7 @@ class InboundService:
                 await log_event(conn, now, "invite_throttled", person.id if person else None)
                 await self._reply(conn, person, event, "start.invalid_token")
                 return Outcome()
-            invited = await redeem(conn, self.deps, token)
+            invited = await redeem(conn, self.deps, token, event.user_id)
             if invited is None:
                 recent.append(now)
             if (
@@ -302,6 +304,8 @@ class InboundService:
             run_id, seq, index = (int(p) for p in parts[1:])
         except ValueError:
             return stale
+        if not all(0 <= n < 2**62 for n in (run_id, seq, index)):
+            return stale  # forged: beyond any id SQLite can hold
         result = await self.host.press(conn, person, run_id, seq, index)
         if result == STALE:
             await log_event(
@@ -332,8 +336,13 @@ class InboundService:
             await self._reply(conn, person, event, "stopped.notice")
             return Outcome()
         if event.message_id is not None and event.kind in ("text", "photo", "voice", "document"):
-            await self.host.actions.relay(conn, person, event.chat_id, event.message_id, event.kind)
-            await self._ack_relay(conn, person, event)
+            passed = await self.host.actions.relay(
+                conn, person, event.chat_id, event.message_id, event.kind
+            )
+            if passed:
+                await self._ack_relay(conn, person, event)
+            else:
+                await self._reply(conn, person, event, "relay.not_passed")
             return Outcome()
         await self._reply(conn, person, event, f"help.{person.role.value}")
         return Outcome()
@@ -341,6 +350,11 @@ class InboundService:
     async def _ack_relay(self, conn: aiosqlite.Connection, person: Person, event: Inbound) -> None:
         """Thank the participant; say so kindly when their coach is away."""
         reader, away = await self.host.actions.recipient(conn, person)
+        if reader is not None and away is not None and away.status != Status.ACTIVE:
+            # The coach was stopped: say truthfully who has the message now.
+            vars = {**await self.host.context(conn, person), "coach": reader.name}
+            await outbox.say(conn, self.deps, person, "relay.ack", vars)
+            return
         if away is None or reader is None or away.away_until is None:
             await self._reply(conn, person, event, "relay.ack")
             return

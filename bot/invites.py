@@ -56,8 +56,12 @@ async def new_invite(
     return token, expires
 
 
-async def redeem(conn: aiosqlite.Connection, deps: Deps, token: str) -> Person | None:
-    """The invited person if the token is valid, unused and unexpired; marks it used.
+async def redeem(
+    conn: aiosqlite.Connection, deps: Deps, token: str, telegram_id: int
+) -> Person | None:
+    """The invited person if the token is valid, unused and unexpired and `telegram_id`
+    may take it (nobody registered yet, or the same person again); marks it used.
+    A refused token stays valid for the person it was made for.
 
     Looking up by hash keeps the comparison off the secret itself; invalid, used and
     expired tokens all give None, so callers answer them the same way.
@@ -72,9 +76,15 @@ async def redeem(conn: aiosqlite.Connection, deps: Deps, token: str) -> Person |
     row = rows[0]
     if row["used_at"] is not None or from_db(row["expires_at"]) <= now:
         return None
+    invited = await person_by_id(conn, row["person_id"])
+    holder = await conn.execute_fetchall(
+        "SELECT id FROM people WHERE telegram_id = ?", (telegram_id,)
+    )
+    if invited is None or invited.telegram_id is not None or holder:
+        return None
     cur = await conn.execute(
         "UPDATE invites SET used_at = ? WHERE id = ? AND used_at IS NULL", (to_db(now), row["id"])
     )
     if cur.rowcount != 1:
         return None
-    return await person_by_id(conn, row["person_id"])
+    return invited

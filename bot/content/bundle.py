@@ -47,6 +47,8 @@ HOST_KEYS = frozenset(
         "coach.relay_header.voice",
         "coach.relay_header.document",
         "coach.for_colleague",
+        "coach.for_former",
+        "relay.not_passed",
         "coach.silent",
         "coach.trajectory_nearing_end",
         "coach.participant_picked_time",

@@ -44,11 +44,16 @@ class Poller:
         failures = 0
         while True:
             try:
-                updates = await self.bot.get_updates(
-                    offset=offset,
-                    timeout=self.timeout,
+                # Raw JSON, read one update at a time: one update the library cannot parse
+                # must not block the ones behind it (nor get its contents logged).
+                batch = await self.bot.do_api_request(
+                    "getUpdates",
+                    api_kwargs={
+                        "offset": offset,
+                        "timeout": self.timeout,
+                        "allowed_updates": list(Update.ALL_TYPES),
+                    },
                     read_timeout=self.timeout + 10,
-                    allowed_updates=Update.ALL_TYPES,
                 )
                 failures = 0
             except RetryAfter as err:
@@ -64,9 +69,22 @@ class Poller:
                 log.warning("getUpdates failed (%s); retrying in %.0f s", type(err).__name__, delay)
                 await asyncio.sleep(delay)
                 continue
-            for update in updates:
-                await self.handle(update)
-                offset = update.update_id + 1
+            for raw in batch if isinstance(batch, list) else []:
+                update_id = raw.get("update_id") if isinstance(raw, dict) else None
+                if not isinstance(update_id, int):
+                    continue
+                try:
+                    update = Update.de_json(raw, self.bot)
+                except Exception as err:  # any parse failure: skip it, never loop on it
+                    log.warning(
+                        "skipped update %s that could not be read (%s)",
+                        update_id,
+                        type(err).__name__,
+                    )
+                    update = None
+                if update is not None:
+                    await self.handle(update)
+                offset = update_id + 1
 
 
 def _seconds(value: object) -> float:
