@@ -405,7 +405,9 @@ class FlowHost:
         earlier in this run, and the coaches of a handover."""
         if person.role == Role.PARTICIPANT:
             return {}
-        found: dict[str, Any] = {}
+        # A name that can no longer be shown (e.g. moved to another coach) renders as "—",
+        # never as a broken message.
+        found: dict[str, Any] = {"participant": "—"} if {"who", "pick"} & set(answers) else {}
         for key, name in (
             ("who", "participant"),
             ("pick", "participant"),

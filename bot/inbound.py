@@ -48,6 +48,7 @@ COORDINATOR_COMMANDS = {
     "forget": "forget_participant",
 }
 
+RELAYED = frozenset({"text", "photo", "voice", "document", "media"})
 MAX_WRONG_TOKENS = 5
 GUESS_WINDOW = timedelta(minutes=15)
 
@@ -335,7 +336,7 @@ class InboundService:
         if person.status in (Status.STOPPED, Status.DECLINED):
             await self._reply(conn, person, event, "stopped.notice")
             return Outcome()
-        if event.message_id is not None and event.kind in ("text", "photo", "voice", "document"):
+        if event.message_id is not None and event.kind in RELAYED:
             passed = await self.host.actions.relay(
                 conn, person, event.chat_id, event.message_id, event.kind
             )

@@ -46,6 +46,7 @@ HOST_KEYS = frozenset(
         "coach.relay_header.photo",
         "coach.relay_header.voice",
         "coach.relay_header.document",
+        "coach.relay_header.media",
         "coach.for_colleague",
         "coach.for_former",
         "relay.not_passed",

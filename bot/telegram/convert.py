@@ -73,4 +73,16 @@ def to_inbound(update: Update) -> Inbound | None:
         return Inbound(kind="voice", **base)
     if message.document is not None:
         return Inbound(kind="document", **base)
+    if any(
+        (
+            message.video,
+            message.video_note,
+            message.audio,
+            message.sticker,
+            message.location,
+            message.contact,
+            message.animation,
+        )
+    ):
+        return Inbound(kind="media", **base)  # passed on to the coach like any message
     return Inbound(kind="other", **base)

@@ -15,8 +15,8 @@ import warnings
 from collections.abc import Awaitable, Callable
 
 from telegram import Bot, Update
-from telegram.warnings import PTBUserWarning
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBUserWarning
 
 log = logging.getLogger(__name__)
 
