@@ -79,7 +79,7 @@ INTENDED: dict[str, dict[str, str]] = {
     "stop": each(PARTICIPANTS, "stop.confirm"),
     "coach": each(PARTICIPANTS, "contact.requested"),
     "mydata": each(PARTICIPANTS, "privacy.mydata"),
-    "forget": {**each(PARTICIPANTS, "privacy.forget_confirm"), "coordinator": "handover.from"},
+    "forget": {**each(PARTICIPANTS, "privacy.forget_confirm"), "coordinator": "forget.from"},
     "survey": each(PARTICIPANTS, "survey.none"),
     "caseload": {"coach": "caseload.list"},
     "newparticipant": {"coach": "newp.name"},
