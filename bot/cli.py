@@ -281,6 +281,11 @@ async def _run_async(args: argparse.Namespace) -> int:
         webhook_listen=args.webhook_listen,
         webhook_port=args.webhook_port,
     )
+    # Handlers first: a SIGTERM during start-up must still end in a clean stop.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     app = CoachbotApp(options, clock, settings)
     try:
         await app.start()
@@ -309,10 +314,6 @@ async def _run_async(args: argparse.Namespace) -> int:
     print(
         f"coachbot is running as @{app.settings.bot_username} (database {args.db}); Ctrl+C stops it"
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     await app.stop()
     if sandbox is not None:

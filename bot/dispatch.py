@@ -240,6 +240,19 @@ class Dispatcher:
                 await self._finish(conn, row, "expired")
                 await log_event(conn, now, "message_expired", row["person_id"])
                 return False
+            if row["run_id"] is not None and row["seq"] is not None:
+                run = await conn.execute_fetchall(
+                    "SELECT status, state FROM runs WHERE id = ?", (row["run_id"],)
+                )
+                if (
+                    not run
+                    or run[0]["status"] != "active"
+                    or (json.loads(run[0]["state"] or "{}").get("seq") != row["seq"])
+                ):
+                    # The question was answered (or dropped) meanwhile, e.g. its first copy
+                    # went out before a crash: a second copy would only confuse.
+                    await self._finish(conn, row, "cancelled")
+                    return False
             if not row["unsolicited"]:
                 return True
             person = await by_id(conn, row["person_id"])
