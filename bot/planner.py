@@ -155,9 +155,13 @@ async def plan_checkin(conn: aiosqlite.Connection, deps: Deps, person: Person) -
 
 
 async def plan_all_checkins(conn: aiosqlite.Connection, deps: Deps) -> int:
+    """Plan the next check-in of everyone who should have one and has none pending
+    (a changed day or time is planned when it changes)."""
     rows = await conn.execute_fetchall(
-        "SELECT * FROM people WHERE role = 'participant' AND status = 'active'"
-        " AND checkin_day IS NOT NULL"
+        "SELECT p.* FROM people p WHERE p.role = 'participant' AND p.status = 'active'"
+        " AND p.checkin_day IS NOT NULL AND p.checkin_day != 'none' AND NOT EXISTS"
+        " (SELECT 1 FROM timers t WHERE t.person_id = p.id AND t.status = 'pending'"
+        " AND t.ref LIKE 'checkin:%')"
     )
     for row in rows:
         await plan_checkin(conn, deps, Person.from_row(row))
