@@ -30,7 +30,8 @@ from bot.timing import fit_window
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096  # telegram.constants.MessageLimit.MAX_TEXT_LENGTH
-BATCH = 100
+BATCH = 100  # timers fired per look
+SEND_BATCH = 20  # rows sent per look: small, so a new reply never waits behind a burst
 
 
 class Sender(Protocol):
@@ -90,7 +91,10 @@ class Dispatcher:
         self.host = host or FlowHost(deps)
         self._chat: dict[int, Bucket] = {}
         settings = deps.settings
-        self._global = Bucket(settings.global_rate, settings.global_rate)
+        # No burst: Telegram counts in a sliding second, and a burst on top of a steady
+        # 30/s earns a 429 that pauses everyone, replies included.
+        self._global = Bucket(settings.global_rate, 1.0)
+        self._more = False  # the last tick left due work behind (a full batch)
         self._per_chat = (settings.per_chat_rate, settings.per_chat_burst)
         self._paused_until = 0.0
         self._wake = asyncio.Event()
@@ -116,6 +120,9 @@ class Dispatcher:
                 await self.tick()
             except Exception:
                 log.exception("dispatcher tick failed; trying again")
+            if self._more:
+                await asyncio.sleep(0)  # more is due already: no poll-interval nap
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.deps.settings.poll_interval)
             self._wake.clear()
@@ -129,12 +136,14 @@ class Dispatcher:
         async with self._lock:
             async with self.deps.db.transaction() as conn:
                 await run_daily(conn, self.deps, self.host)
-            handled = await self._fire_timers()
+            fired = await self._fire_timers()
+            handled = fired
             while True:
                 sent, blocked = await self._send_batch()
                 handled += sent
                 if sent == 0 or blocked:
                     break
+            self._more = fired >= BATCH
             return handled
 
     # --- timers ---------------------------------------------------------------
@@ -203,9 +212,9 @@ class Dispatcher:
     async def _send_batch(self) -> tuple[int, bool]:
         now = self.deps.clock.now()
         rows = await self.deps.db.fetchall(
-            "SELECT * FROM outbox WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id"
-            " LIMIT ?",
-            (to_db(now), BATCH),
+            "SELECT * FROM outbox WHERE status = 'pending' AND due_at <= ?"
+            " ORDER BY unsolicited, due_at, id LIMIT ?",
+            (to_db(now), SEND_BATCH),
         )
         handled, blocked = 0, False
         busy_chats: set[int] = set()
@@ -227,6 +236,9 @@ class Dispatcher:
                 await asyncio.sleep(1 / self._global.rate)
             await self._send(row)
             handled += 1
+            if self._wake.is_set():
+                self._wake.clear()
+                break  # someone is waiting for an answer: look again, replies first
         if blocked and handled == 0:
             await asyncio.sleep(0.2)  # a chat is pacing; wait a moment before the next look
         return handled, blocked and handled == 0

@@ -9,7 +9,6 @@ from tests.e2e.harness import (
     AMS,
     COACH,
     Harness,
-    answer,
     invite_participant,
     onboard,
     plan_appointment,
@@ -75,20 +74,19 @@ async def test_blocked_participant_is_marked_unreachable_and_the_coach_told(
 ) -> None:
     h = harness
     await active_participant(h)
-    # Telegram answers 403 (e.g. the account was deleted) without a my_chat_member update.
-    h.emu.send_command(COACH, "/appointment")
-    for label in ("Sara", "21 Oct", "14:00"):
-        await answer(h, COACH, label)
-    await h.next_message(COACH, "Where?")
-    h.emu.inject_fault("sendMessage", "403")  # the next send is Sara's "planned" message
-    await h.press(COACH, "Dukenburg")
+    await plan_appointment(h, "Sara", "21 Oct", "14:00", "Dukenburg")
+    await h.next_message(SARA, "Dukenburg")
+    # Telegram answers 403 (e.g. the account was deleted) without a my_chat_member update:
+    # the next send is the day-before reminder, the only message due at that moment.
+    h.emu.inject_fault("sendMessage", "403")
+    await h.travel_to(datetime(2026, 10, 20, 10, 0, tzinfo=AMS))
     alert = await h.next_message(COACH, "can no longer be reached")
     assert "Sara" in alert["text"]
     status = await h.deps.db.scalar("SELECT status FROM people WHERE telegram_id = ?", (SARA,))
     assert status == "unreachable"
-    # Nothing more is tried: the reminders are dropped at their time.
+    # Nothing more is tried: the two-hours-before reminder is dropped at its time.
     attempts = len(sends_to(h, SARA))
-    await h.travel_to(datetime(2026, 10, 20, 10, 0, tzinfo=AMS))
+    await h.travel_to(datetime(2026, 10, 21, 12, 0, tzinfo=AMS))
     assert len(sends_to(h, SARA)) == attempts
 
 
