@@ -154,7 +154,9 @@ def render(results: dict[str, Any], elapsed: float, note: str = "") -> str:
             )
             lines.append(
                 f"| {kind} | {name} | {fmt(d['sent'], 0)} of {fmt(d['messages'], 0)}"
-                f" | {fmt(d['msgs_per_s'])} | {fmt(d['cpu_ms_per_message'], 2)} ms"
+                f" | {fmt(d['msgs_per_s'])} | "
+                + ("none delivered" if not d["sent"] else f"{fmt(d['cpu_ms_per_message'], 2)} ms")
+                + ""
                 f" | {last_text} | {d['runs']} |"
             )
     lines += [
@@ -177,7 +179,8 @@ def render(results: dict[str, Any], elapsed: float, note: str = "") -> str:
             f"| {kind} | {fmt(d['steady_rate_per_s'])} | {fmt(d['rejected_429'], 0)}"
             f" | {fmt(answered, 0)} of {fmt(d['replies_pressed'], 0)}"
             f" | {_ms(d['reply_p50_ms'], wait)} | {_ms(d['reply_p99_ms'], wait)}"
-            f" | {_ms(d['reply_answered_p99_ms'], wait)} | {d['runs']} |"
+            f" | {_ms(d['reply_answered_p99_ms'], wait) if answered else 'none answered'}"
+            f" | {d['runs']} |"
         )
     lines += [
         "",

@@ -47,7 +47,6 @@ AMS = ZoneInfo("Europe/Amsterdam")
 CHECKIN_AT = datetime(2026, 10, 21, 10, 0, tzinfo=AMS)
 # A Monday late morning, inside the delivery window (restart benchmark).
 MONDAY = datetime(2026, 10, 19, 11, 0, tzinfo=AMS)
-DAILY_JOBS = ("silent_scan", "trajectory_length")  # bot/periodic.py
 COACH_TG = 1000
 FIRST_TG = 100_000
 LANGUAGES = ("nl", "en", "tr", "ar")
@@ -357,6 +356,16 @@ class Seed:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def daily_jobs() -> list[str]:
+    """The names of the daily jobs in bot/periodic.py (`due_today(conn, deps, "name")`),
+    read from its source so that jobs added later are covered too."""
+    import re
+
+    path = CODE_ROOT / "bot" / "periodic.py"
+    source = path.read_text() if path.exists() else ""
+    return sorted(set(re.findall(r"due_today\(\s*conn,\s*deps,\s*\"([a-z0-9_]+)\"", source)))
+
+
 def seed_coachbot(path: Path, seed: Seed, now: datetime) -> None:
     """People (a coach and active, consented participants linked to Telegram), their
     pending check-in timers and, optionally, a backlog of outbox rows, straight in SQLite.
@@ -401,7 +410,7 @@ def seed_coachbot(path: Path, seed: Seed, now: datetime) -> None:
     if seed.daily_done_on is not None and "periodic" in tables:
         conn.executemany(
             "INSERT INTO periodic (job, last_day) VALUES (?, ?)",
-            [(job, seed.daily_done_on.isoformat()) for job in DAILY_JOBS],
+            [(job, seed.daily_done_on.isoformat()) for job in daily_jobs()],
         )
     if seed.checkin_timers_at is not None:
         due = seed.checkin_timers_at

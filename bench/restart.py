@@ -38,7 +38,7 @@ from bench.common import (
 )
 
 SETTLE = 3.0  # seconds of sending before the memory reading
-FIRST_SEND_WAIT = 90.0  # seconds; no message by then counts as never
+FIRST_SEND_WAIT = 45.0  # seconds; no message by then counts as never
 FULL_SIZES = ((5_000, 10_000), (50_000, 100_000))
 QUICK_SIZES = ((200, 400), (1_000, 2_000))
 PROJECT_TO = 100_000
