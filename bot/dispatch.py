@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 from bot import outbox, planner
@@ -23,7 +23,7 @@ from bot.errors import Rejected, RetryLater, SendError, Transient, Uncertain, Un
 from bot.events import log_event
 from bot.flowhost import FlowHost
 from bot.people import SILENCED, Role, Status, by_id, update
-from bot.periodic import run_daily
+from bot.periodic import daily_day, run_daily
 from bot.qr import qr_png
 from bot.timing import fit_window
 
@@ -95,6 +95,7 @@ class Dispatcher:
         # 30/s earns a 429 that pauses everyone, replies included.
         self._global = Bucket(settings.global_rate, 1.0)
         self._more = False  # the last tick left due work behind (a full batch)
+        self._daily_done: date | None = None  # the local day the daily jobs were last checked
         self._per_chat = (settings.per_chat_rate, settings.per_chat_burst)
         self._paused_until = 0.0
         self._wake = asyncio.Event()
@@ -134,8 +135,12 @@ class Dispatcher:
     async def tick(self) -> int:
         """Fire due timers, then send what is due; returns how many rows were handled."""
         async with self._lock:
-            async with self.deps.db.transaction() as conn:
-                await run_daily(conn, self.deps, self.host)
+            day = daily_day(self.deps)
+            if day is not None and day != self._daily_done:
+                # A write transaction only once a day, not on every tick (every update wakes us).
+                async with self.deps.db.transaction() as conn:
+                    await run_daily(conn, self.deps, self.host)
+                self._daily_done = day
             fired = await self._fire_timers()
             handled = fired
             while True:

@@ -434,8 +434,6 @@ class InboundService:
         )
 
     async def _fresh(self, conn: aiosqlite.Connection, person: Person) -> Person:
-        from bot.people import by_id
-
         return await by_id(conn, person.id) or person
 
 

@@ -4,7 +4,7 @@ at or after `daily_at`; the `periodic` table remembers the last day it ran."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import aiosqlite
@@ -19,6 +19,13 @@ from bot.timing import add_months, local
 
 if TYPE_CHECKING:
     from bot.flowhost import FlowHost
+
+
+def daily_day(deps: Deps) -> date | None:
+    """Today's local date once `daily_at` has passed, else None (nothing can be due yet)."""
+    now = deps.clock.now()
+    today = now.astimezone(deps.content.tz).date()
+    return today if now >= local(today, deps.content.schedules.daily_at, deps.content.tz) else None
 
 
 async def due_today(conn: aiosqlite.Connection, deps: Deps, job: str) -> bool:

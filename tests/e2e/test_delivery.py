@@ -205,12 +205,14 @@ async def test_polling_recovers_by_itself_after_lost_connections(harness: Harnes
     assert reply["text"].startswith("Coachbot for coaches")
 
 
-async def test_an_update_is_confirmed_only_after_it_was_handled(harness: Harness) -> None:
+async def test_an_update_sent_while_the_bot_is_down_is_handled_once_after_start(
+    harness: Harness,
+) -> None:
     h = harness
     await register_coach(h)
-    await h.stop()  # a crash after the bot fetched /help but before it handled it …
-    h.emu.send_command(COACH, "/help")
-    await h.start()  # … is equivalent to this: the update is still there, handled once
+    await h.stop()
+    h.emu.send_command(COACH, "/help")  # waits at "Telegram" while the bot is down
+    await h.start()  # handled once; the crash case itself is tests/reliability/test_crash.py
     await h.next_message(COACH, "/newparticipant")
     await h.restart()
     await h.tick()
@@ -226,5 +228,6 @@ async def test_a_lost_answer_is_not_sent_again(harness: Harness) -> None:
     for _ in range(3):
         await h.advance(timedelta(seconds=30))
     assert sum(t.startswith("Coachbot for coaches") for t in h.all_texts(COACH)) == 1
-    assert await h.deps.db.scalar(
-        "SELECT COUNT(*) FROM events WHERE type = 'message_uncertain'") == 1
+    assert (
+        await h.deps.db.scalar("SELECT COUNT(*) FROM events WHERE type = 'message_uncertain'") == 1
+    )
