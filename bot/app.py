@@ -11,7 +11,7 @@ from typing import IO
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.clock import Clock
 from bot.content.bundle import load_content
@@ -23,6 +23,7 @@ from bot.inbound import InboundService
 from bot.planner import plan_all_checkins
 from bot.telegram.convert import to_inbound
 from bot.telegram.poller import Poller
+from bot.telegram.request import AiohttpRequest
 from bot.telegram.sender import TelegramSender
 from bot.telegram.webhook import WebhookServer
 from storage.db import Database
@@ -47,10 +48,10 @@ class Options:
 
 
 def quiet_libraries() -> None:
-    """httpx logs request URLs, which contain the bot token, at INFO."""
+    """HTTP clients log request URLs, which contain the bot token (httpx at INFO)."""
     # aiosqlite logs every statement with its parameters (names, texts) at DEBUG.
     # python-telegram-bot logs each call with its parameters (message texts) at DEBUG.
-    for name in ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite"):
+    for name in ("httpx", "httpcore", "aiohttp", "telegram", "apscheduler", "aiosqlite"):
         logging.getLogger(name).setLevel(logging.WARNING)
     # The bot logs a whole received batch (names, texts) at CRITICAL when it cannot parse it;
     # its errors reach Coachbot as exceptions anyway.
@@ -78,10 +79,15 @@ class CoachbotApp:
         self._hold_lock()
         content = load_content(self.options.content_dir)
         db = await Database.open(self.options.db_path)
+        # No AIORateLimiter: the dispatcher paces every send already, and a second limiter
+        # halves the throughput it allows (docs/benchmarks.md, finding 5).
         builder = (
             Application.builder()
             .token(self.options.token)
-            .rate_limiter(AIORateLimiter(max_retries=0))
+            .request(AiohttpRequest())
+            .get_updates_request(
+                AiohttpRequest(pool_size=1, read_timeout=self.options.poll_timeout + 10)
+            )
             .concurrent_updates(False)
             .updater(None)  # Coachbot's own poller and webhook confirm after commit
         )
@@ -98,13 +104,15 @@ class CoachbotApp:
         self.dispatcher = Dispatcher(self.deps, TelegramSender(application.bot), host)
         application.add_handler(TypeHandler(Update, self._on_update))
         application.add_error_handler(self._on_error)
+        # Send the backlog first; planning and the menu can wait (finding 6).
+        self._task = asyncio.create_task(self.dispatcher.run())
         async with db.transaction() as conn:
             await plan_all_checkins(conn, self.deps)
+        self.dispatcher.wake()
         await self._set_commands()
         await application.start()
         if application.job_queue is not None:
             application.job_queue.run_repeating(self._plan, interval=PLAN_EVERY, first=PLAN_EVERY)
-        self._task = asyncio.create_task(self.dispatcher.run())
         if self.options.webhook_url:
             self._webhook = WebhookServer(
                 application.bot,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import httpx
+import aiohttp
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.dispatch import MAX_TEXT, Bucket, split_text
 from bot.errors import Rejected, RetryLater, Transient, Uncertain, Unreachable
+from bot.telegram.request import NotSent
 from bot.telegram.sender import map_error
 
 
@@ -68,15 +69,13 @@ def _wrapped(outer: Exception, cause: Exception) -> Exception:
 @pytest.mark.parametrize(
     ("error", "mapped"),
     [
-        (_wrapped(TimedOut(), httpx.ConnectTimeout("c")), Transient),
-        (_wrapped(TimedOut(), httpx.PoolTimeout("p")), Transient),
-        (_wrapped(NetworkError("httpx.ConnectError"), httpx.ConnectError("c")), Transient),
-        (_wrapped(TimedOut(), httpx.ReadTimeout("r")), Uncertain),
-        (_wrapped(NetworkError("httpx.ReadError"), httpx.ReadError("r")), Uncertain),
-        (_wrapped(NetworkError("x"), httpx.RemoteProtocolError("closed")), Uncertain),
+        (_wrapped(NotSent("refused"), OSError("c")), Transient),
+        (NotSent("no free connection"), Transient),
+        (_wrapped(TimedOut(), aiohttp.SocketTimeoutError("r")), Uncertain),
+        (_wrapped(NetworkError("x"), aiohttp.ServerDisconnectedError()), Uncertain),
+        (_wrapped(NetworkError("x"), aiohttp.ClientPayloadError("cut")), Uncertain),
     ],
-    ids=["connect-timeout", "pool-timeout", "connect-error", "read-timeout", "read-error",
-         "dropped"],
+    ids=["refused", "pool", "read-timeout", "dropped", "cut-short"],
 )
 def test_only_requests_that_never_reached_telegram_are_retried_blindly(
     error: Exception, mapped: type

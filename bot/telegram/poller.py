@@ -11,17 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import warnings
 from collections.abc import Awaitable, Callable
 
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
-from telegram.warnings import PTBUserWarning
 
 log = logging.getLogger(__name__)
-
-# We call getUpdates raw on purpose (see the module docstring); the library suggests otherwise.
-warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning)
 
 MAX_BACKOFF = 30.0  # seconds between tries while Telegram cannot be reached
 
