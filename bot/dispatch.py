@@ -69,6 +69,15 @@ class Bucket:
             return True
         return False
 
+    def wait(self, now: float) -> float:
+        """Seconds until the next token (not a whole 1/rate: that loses throughput)."""
+        tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        return max(0.0, (1 - tokens) / self.rate)
+
+    def give_back(self) -> None:
+        """A token taken for a message that turned out not to be sent."""
+        self.tokens = min(self.burst, self.tokens + 1)
+
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Split a long text at line breaks (or hard) into parts Telegram accepts."""
@@ -100,6 +109,7 @@ class Dispatcher:
         self._paused_until = 0.0
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._daily_lock = asyncio.Lock()
         self._stopped = False
 
     def wake(self) -> None:
@@ -114,33 +124,64 @@ class Dispatcher:
             return cur.rowcount
 
     async def run(self) -> None:
-        """Tick until stopped; sleep until woken or the poll interval passes."""
+        """Tick until stopped; sleep until woken or the poll interval passes. The daily
+        jobs run beside it in their own task, so sending never waits for them."""
         await self.recover()
-        while not self._stopped:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("dispatcher tick failed; trying again")
-            if self._more:
-                await asyncio.sleep(0)  # more is due already: no poll-interval nap
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.deps.settings.poll_interval)
-            self._wake.clear()
+        daily: asyncio.Task[None] | None = None
+        try:
+            while not self._stopped:
+                if (daily is None or daily.done()) and self._daily_due() is not None:
+                    daily = asyncio.create_task(self._daily_in_background())
+                try:
+                    await self._cycle()
+                except Exception:
+                    log.exception("dispatcher tick failed; trying again")
+                if self._more:
+                    await asyncio.sleep(0)  # more is due already: no poll-interval nap
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.deps.settings.poll_interval)
+                self._wake.clear()
+        finally:
+            if daily is not None and not daily.done():
+                daily.cancel()  # its open chunk rolls back; the job runs again next time
+                with contextlib.suppress(asyncio.CancelledError):
+                    await daily
 
     def stop(self) -> None:
         self._stopped = True
         self._wake.set()
 
     async def tick(self) -> int:
-        """Fire due timers, then send what is due; returns how many rows were handled."""
+        """Everything due now, the daily jobs first (tests and the sandbox's time travel
+        call this); returns how many timers and rows were handled."""
+        await self.daily()
+        return await self._cycle()
+
+    def _daily_due(self) -> date | None:
+        day = daily_day(self.deps)
+        return day if day is not None and day != self._daily_done else None
+
+    async def daily(self) -> None:
+        """The daily jobs, once per local day (checked in memory: every update wakes us;
+        the `periodic` table guards across restarts)."""
+        async with self._daily_lock:
+            day = self._daily_due()
+            if day is None:
+                return
+            await run_daily(self.deps, self.host, day)
+            self._daily_done = day
+        self.wake()  # they may have queued notes for coaches
+
+    async def _daily_in_background(self) -> None:
+        try:
+            await self.daily()
+        except Exception:
+            log.exception("daily jobs failed; trying again on the next tick")
+
+    async def _cycle(self) -> int:
+        """Fire due timers, then send what is due."""
         async with self._lock:
-            day = daily_day(self.deps)
-            if day is not None and day != self._daily_done:
-                # A write transaction only once a day, not on every tick (every update wakes us).
-                async with self.deps.db.transaction() as conn:
-                    await run_daily(conn, self.deps, self.host)
-                self._daily_done = day
             fired = await self._fire_timers()
             handled = fired
             while True:
@@ -215,6 +256,9 @@ class Dispatcher:
     # --- sending --------------------------------------------------------------
 
     async def _send_batch(self) -> tuple[int, bool]:
+        """One look at the due rows. One write transaction per message: the row is marked
+        `sending` in the same transaction that records the previous row as sent."""
+        loop = asyncio.get_running_loop()
         now = self.deps.clock.now()
         rows = await self.deps.db.fetchall(
             "SELECT * FROM outbox WHERE status = 'pending' AND due_at <= ?"
@@ -223,72 +267,82 @@ class Dispatcher:
         )
         handled, blocked = 0, False
         busy_chats: set[int] = set()
-        for row in rows:
-            loop_now = asyncio.get_running_loop().time()
-            if loop_now < self._paused_until:
-                return handled, True
-            if row["chat_id"] in busy_chats:
-                continue  # keep each chat's order: nothing overtakes a waiting message
-            if not await self._still_due(row):
+        sent: tuple[Any, int] | None = None  # sent, not yet recorded (the next write does)
+        try:
+            for row in rows:
+                if loop.time() < self._paused_until:
+                    return handled, True
+                if row["chat_id"] in busy_chats:
+                    continue  # keep each chat's order: nothing overtakes a waiting message
+                bucket = self._chat.setdefault(row["chat_id"], Bucket(*self._per_chat))
+                if not bucket.take(loop.time()):
+                    busy_chats.add(row["chat_id"])
+                    blocked = True
+                    continue
+                while not self._global.take(loop.time()):
+                    await asyncio.sleep(self._global.wait(loop.time()))
+                async with self.deps.db.transaction() as conn:
+                    if sent is not None:
+                        await self._record_sent(conn, *sent)
+                        sent = None
+                    due = await self._still_due(conn, row) and await self._mark_sending(conn, row)
                 handled += 1
-                continue
-            bucket = self._chat.setdefault(row["chat_id"], Bucket(*self._per_chat))
-            if not bucket.take(loop_now):
-                busy_chats.add(row["chat_id"])
-                blocked = True
-                continue
-            while not self._global.take(asyncio.get_running_loop().time()):
-                await asyncio.sleep(1 / self._global.rate)
-            await self._send(row)
-            handled += 1
-            if self._wake.is_set():
-                self._wake.clear()
-                break  # someone is waiting for an answer: look again, replies first
+                if not due:
+                    bucket.give_back()
+                    self._global.give_back()
+                    continue
+                message_id = await self._deliver(row)
+                if message_id is not None:
+                    sent = (row, message_id)
+                if self._wake.is_set():
+                    self._wake.clear()
+                    break  # someone is waiting for an answer: look again, replies first
+        finally:
+            if sent is not None:
+                async with self.deps.db.transaction() as conn:
+                    await self._record_sent(conn, *sent)
         if blocked and handled == 0:
             await asyncio.sleep(0.2)  # a chat is pacing; wait a moment before the next look
         return handled, blocked and handled == 0
 
-    async def _still_due(self, row: Any) -> bool:
+    async def _still_due(self, conn: Any, row: Any) -> bool:
         """Expiry, silence and quiet hours, checked at the moment of sending."""
         now = self.deps.clock.now()
         expires = from_db(row["expires_at"]) if row["expires_at"] else None
-        async with self.deps.db.transaction() as conn:
-            if expires is not None and expires <= now:
-                await self._finish(conn, row, "expired")
-                await log_event(conn, now, "message_expired", row["person_id"])
-                return False
-            if row["run_id"] is not None and row["seq"] is not None:
-                run = await conn.execute_fetchall(
-                    "SELECT status, state FROM runs WHERE id = ?", (row["run_id"],)
-                )
-                if (
-                    not run
-                    or run[0]["status"] != "active"
-                    or (json.loads(run[0]["state"] or "{}").get("seq") != row["seq"])
-                ):
-                    # The question was answered (or dropped) meanwhile, e.g. its first copy
-                    # went out before a crash: a second copy would only confuse.
-                    await self._finish(conn, row, "cancelled")
-                    return False
-            if not row["unsolicited"]:
-                return True
-            person = await by_id(conn, row["person_id"])
-            if person is not None and person.status in SILENCED:
+        if expires is not None and expires <= now:
+            await self._finish(conn, row, "expired")
+            await log_event(conn, now, "message_expired", row["person_id"])
+            return False
+        if row["run_id"] is not None and row["seq"] is not None:
+            run = await conn.execute_fetchall(
+                "SELECT status, state FROM runs WHERE id = ?", (row["run_id"],)
+            )
+            if (
+                not run
+                or run[0]["status"] != "active"
+                or (json.loads(run[0]["state"] or "{}").get("seq") != row["seq"])
+            ):
+                # The question was answered (or dropped) meanwhile, e.g. its first copy
+                # went out before a crash: a second copy would only confuse.
                 await self._finish(conn, row, "cancelled")
                 return False
-            quiet = self.deps.content.schedules.quiet_hours
-            fitted = fit_window(now, quiet.start, quiet.end, self.deps.content.tz)
-            if fitted != now:
-                if expires is not None and fitted >= expires:
-                    await self._finish(conn, row, "expired")
-                    await log_event(
-                        conn, now, "message_expired", row["person_id"], value="quiet_hours"
-                    )
-                else:
-                    await conn.execute(
-                        "UPDATE outbox SET due_at = ? WHERE id = ?", (to_db(fitted), row["id"])
-                    )
-                return False
+        if not row["unsolicited"]:
+            return True
+        person = await by_id(conn, row["person_id"])
+        if person is not None and person.status in SILENCED:
+            await self._finish(conn, row, "cancelled")
+            return False
+        quiet = self.deps.content.schedules.quiet_hours
+        fitted = fit_window(now, quiet.start, quiet.end, self.deps.content.tz)
+        if fitted != now:
+            if expires is not None and fitted >= expires:
+                await self._finish(conn, row, "expired")
+                await log_event(conn, now, "message_expired", row["person_id"], value="quiet_hours")
+            else:
+                await conn.execute(
+                    "UPDATE outbox SET due_at = ? WHERE id = ?", (to_db(fitted), row["id"])
+                )
+            return False
         return True
 
     async def _finish(self, conn: Any, row: Any, status: str) -> None:
@@ -296,39 +350,44 @@ class Dispatcher:
             "UPDATE outbox SET status = ?, payload = '{}' WHERE id = ?", (status, row["id"])
         )
 
-    async def _send(self, row: Any) -> None:
-        async with self.deps.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
-                (row["id"],),
-            )
-        payload = json.loads(row["payload"])
+    async def _mark_sending(self, conn: Any, row: Any) -> bool:
+        """Committed before the HTTP call: a crash after it sends the row again."""
+        cur = await conn.execute(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1"
+            " WHERE id = ? AND status = 'pending'",
+            (row["id"],),
+        )
+        return cur.rowcount == 1  # else cancelled meanwhile (e.g. /stop) since the SELECT
+
+    async def _deliver(self, row: Any) -> int | None:
+        """The HTTP call; the message id, or None when it failed (recorded at once)."""
         try:
-            message_id = await self._perform(row, payload)
+            return await self._perform(row, json.loads(row["payload"]))
         except SendError as err:
             await self._failed(row, err)
-            return
+            return None
+
+    async def _record_sent(self, conn: Any, row: Any, message_id: int) -> None:
         now = self.deps.clock.now()
-        async with self.deps.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, telegram_message_id = ?,"
+            " payload = '{}', last_error = NULL WHERE id = ?",
+            (to_db(now), message_id, row["id"]),
+        )
+        if row["run_id"] is not None and row["seq"] is not None:
             await conn.execute(
-                "UPDATE outbox SET status = 'sent', sent_at = ?, telegram_message_id = ?,"
-                " payload = '{}', last_error = NULL WHERE id = ?",
-                (to_db(now), message_id, row["id"]),
+                "UPDATE runs SET question_message_id = ? WHERE id = ?",
+                (message_id, row["run_id"]),
             )
-            if row["run_id"] is not None and row["seq"] is not None:
-                await conn.execute(
-                    "UPDATE runs SET question_message_id = ? WHERE id = ?",
-                    (message_id, row["run_id"]),
-                )
-            if row["kind"] == "message":
-                await log_event(
-                    conn,
-                    now,
-                    "message_sent",
-                    row["person_id"],
-                    value="unsolicited" if row["unsolicited"] else "reply",
-                    ref=f"run:{row['run_id']}" if row["run_id"] else None,
-                )
+        if row["kind"] == "message":
+            await log_event(
+                conn,
+                now,
+                "message_sent",
+                row["person_id"],
+                value="unsolicited" if row["unsolicited"] else "reply",
+                ref=f"run:{row['run_id']}" if row["run_id"] else None,
+            )
 
     async def _perform(self, row: Any, payload: dict[str, Any]) -> int:
         chat_id = row["chat_id"]

@@ -84,9 +84,17 @@ async def forget(conn: aiosqlite.Connection, deps: Deps, person: Person, by: str
     await log_event(conn, now, "forgotten", person.id, person.coach_id, value=by)
 
 
-async def retention(conn: aiosqlite.Connection, deps: Deps) -> int:
-    """Erase participants whose trajectory ended more than `retention_months` ago (after
-    the last follow-up has had its time)."""
+RETENTION_CANDIDATES = (
+    "SELECT * FROM people WHERE role = 'participant' AND name != ? AND"
+    " ((trajectory_end IS NOT NULL AND trajectory_end < ?)"
+    " OR (trajectory_end IS NULL AND status IN ('declined', 'stopped')"
+    " AND created_at < ?))"
+)
+
+
+def retention_cutoffs(deps: Deps) -> tuple[str, str, str]:
+    """Parameters of RETENTION_CANDIDATES: participants whose trajectory ended more than
+    `retention_months` ago (after the last follow-up has had its time)."""
     schedules = deps.content.schedules
     # The last follow-up comes this long after the end; retention counts from there.
     last = max((parse_offset(o) for o in schedules.followups.after),
@@ -94,13 +102,8 @@ async def retention(conn: aiosqlite.Connection, deps: Deps) -> int:
     followup_days = last[0] * (30.44 if last[1] == "mo" else 7)
     cutoff = deps.clock.now() - timedelta(days=round(schedules.retention_months * 30.44))
     ended_before = cutoff - timedelta(days=round(followup_days))
-    rows = await conn.execute_fetchall(
-        "SELECT * FROM people WHERE role = 'participant' AND name != ? AND"
-        " ((trajectory_end IS NOT NULL AND trajectory_end < ?)"
-        " OR (trajectory_end IS NULL AND status IN ('declined', 'stopped')"
-        " AND created_at < ?))",
-        (ERASED, to_db(ended_before), to_db(cutoff)),
-    )
-    for row in rows:
-        await forget(conn, deps, Person.from_row(row), "retention")
-    return len(rows)
+    return ERASED, to_db(ended_before), to_db(cutoff)
+
+
+async def retain(conn: aiosqlite.Connection, deps: Deps, row: Any) -> None:
+    await forget(conn, deps, Person.from_row(row), "retention")

@@ -152,31 +152,30 @@ async def record_ladder(
     )
 
 
-async def ask_ladder_monthly(conn: aiosqlite.Connection, deps: Deps, host: FlowHost) -> int:
-    """Ask each coach about participants whose rung was last recorded (or asked) a month ago."""
+LADDER_CANDIDATES = (
+    "SELECT p.*, (SELECT MAX(e.at) FROM events e WHERE e.person_id = p.id AND e.type IN"
+    " ('ladder_recorded', 'ladder_asked')) AS last_at FROM people p"
+    " WHERE p.role = 'participant' AND p.status IN ('active', 'paused')"
+    " AND p.trajectory_start IS NOT NULL AND p.trajectory_end IS NULL"
+)
+
+
+async def ask_ladder(conn: aiosqlite.Connection, deps: Deps, host: FlowHost, row: Any) -> bool:
+    """Ask the coach about a participant whose rung was last recorded (or asked) a month ago."""
     now = deps.clock.now()
-    rows = await conn.execute_fetchall(
-        "SELECT p.*, (SELECT MAX(e.at) FROM events e WHERE e.person_id = p.id AND e.type IN"
-        " ('ladder_recorded', 'ladder_asked')) AS last_at FROM people p"
-        " WHERE p.role = 'participant' AND p.status IN ('active', 'paused')"
-        " AND p.trajectory_start IS NOT NULL AND p.trajectory_end IS NULL"
+    last = from_db(row["last_at"]) if row["last_at"] else from_db(row["trajectory_start"])
+    if now - last < LADDER_EVERY:
+        return False
+    participant = Person.from_row(row)
+    coach = await person_by_id(conn, participant.coach_id)
+    if coach is None or coach.status != Status.ACTIVE or coach.role != Role.COACH:
+        return False
+    await log_event(conn, now, "ladder_asked", participant.id, coach.id)
+    await host.start(
+        conn, coach, "ladder", {"prefill": {"who": str(participant.id)}}, scheduled=True,
+        expires=now + timedelta(days=7),
     )
-    asked = 0
-    for row in rows:
-        last = from_db(row["last_at"]) if row["last_at"] else from_db(row["trajectory_start"])
-        if now - last < LADDER_EVERY:
-            continue
-        participant = Person.from_row(row)
-        coach = await person_by_id(conn, participant.coach_id)
-        if coach is None or coach.status != Status.ACTIVE or coach.role != Role.COACH:
-            continue
-        await log_event(conn, now, "ladder_asked", participant.id, coach.id)
-        await host.start(
-            conn, coach, "ladder", {"prefill": {"who": str(participant.id)}}, scheduled=True,
-            expires=now + timedelta(days=7),
-        )
-        asked += 1
-    return asked
+    return True
 
 
 

@@ -213,6 +213,8 @@ async def test_silent_scan_tells_the_coach_once_per_spell(harness: Harness) -> N
             await h.next_message(COACH)
             await h.press(COACH, label)
         await h.next_message(COACH, "Sent to Ayşe")
+    for _ in range(3):  # paced at one per second in her chat
+        await h.next_message(AYSE, "Yakında görüşürüz")
     await h.travel_to(datetime(2026, 10, 20, 9, 0, tzinfo=AMS))
     alert = await h.next_message(COACH, "quiet")
     assert "3 messages" in alert["text"]

@@ -45,6 +45,7 @@ from typing import Any
 import pytest
 
 from bot.clock import to_db
+from bot.periodic import DAILY_JOBS
 from bot.sandbox.emulator import Emulator
 from storage.db import Database
 from tests.reliability.botprocess import BotProcess
@@ -67,7 +68,6 @@ FINAL_RUN_LIMIT = 150.0  # seconds for the clean run to drain everything
 STALL_LIMIT = 30.0  # seconds the clean run may go without any visible progress
 COACH_TELEGRAM = 500_000
 FIRST_TELEGRAM = 700_000
-DAILY_JOBS = ("silent_scan", "trajectory_length", "ladder_monthly", "retention")
 
 
 @dataclass
