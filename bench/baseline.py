@@ -164,11 +164,14 @@ def line(rows: list[dict[str, Any]]) -> str:
 
 
 async def bench(
-    quick: bool = False, runs: int | None = None, results_dir: Path | None = None
+    quick: bool = False,
+    runs: int | None = None,
+    results_dir: Path | None = None,
+    burst_runs: int | None = None,
 ) -> dict[str, Any]:
     inbound_data = await inbound.bench(quick, runs, BOTH, results_dir)
     print(inbound_data["line"], flush=True)
-    outbound_data = await outbound.bench(quick, runs, BOTH, results_dir)
+    outbound_data = await outbound.bench(quick, burst_runs or runs, BOTH, results_dir)
     print(outbound_data["line"], flush=True)
     restart_data = await restart.bench(quick, runs, BOTH, results_dir)
     print(restart_data["line"], flush=True)
@@ -182,8 +185,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--runs", type=int, default=None)
+    parser.add_argument("--burst-runs", type=int, default=None, help="runs of the burst alone")
     args = parser.parse_args()
-    print(asyncio.run(bench(args.quick, args.runs))["line"])
+    print(asyncio.run(bench(args.quick, args.runs, burst_runs=args.burst_runs))["line"])
 
 
 if __name__ == "__main__":

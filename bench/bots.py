@@ -1,9 +1,7 @@
 """Starting Coachbot or the baseline against a BenchEmulator, with the same seed.
 
 With BENCH_PROFILE_DIR set, every Coachbot child writes a pyinstrument profile there
-(`coachbot<tag>.html` and `.html.txt`); the figures are then not comparable. With
-BENCH_PATCH=drain,replies-first,… every Coachbot child applies those experiments from
-bench/patches.py (the proposed changes, measured before they are made in bot/)."""
+(`coachbot<tag>.html` and `.html.txt`); the figures are then not comparable."""
 
 from __future__ import annotations
 
@@ -68,9 +66,6 @@ def child(
             args += ["--profile", str(profile)]
         if poll_interval is not None:
             args += ["--poll-interval", str(poll_interval)]
-        patch = os.environ.get("BENCH_PATCH")
-        if patch:
-            args += ["--patch", patch]
         return Child("bench.child", args, log)
     return Child("bench.baseline_bot", ["--pickle", str(data), *common], log)
 

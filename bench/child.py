@@ -5,9 +5,9 @@ one difference: the clock. `OffsetClock` runs at real speed but reads `--at` at 
 Unix time `--t0`, so reminders seeded for Wednesday 10:00 come due at a moment the driver
 chose. Prints `READY {json}` once polling, `STATS {json}` after SIGTERM.
 
-`--limits off` lifts the dispatcher's own pacing (Settings) and python-telegram-bot's
-AIORateLimiter that `bot.app` installs (see docs/benchmarks.md, Findings); `--limits
-settings` lifts only the Settings; `--limits telegram` keeps both as shipped.
+`--limits off` lifts the dispatcher's own pacing (Settings) and, in code from before
+finding 5 (docs/benchmarks.md), python-telegram-bot's AIORateLimiter that `bot.app`
+installed; `--limits settings` lifts only the Settings; `--limits telegram` keeps both.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ T_PROCESS = time.monotonic()  # as early as possible: imports are part of a rest
 from telegram.ext import AIORateLimiter  # noqa: E402
 
 import bot.app  # noqa: E402
-from bench import patches  # noqa: E402
 from bench.common import CODE_ROOT, TOKEN, emit  # noqa: E402
 from bot.app import CoachbotApp, Options  # noqa: E402
 from bot.deps import Settings  # noqa: E402
@@ -49,8 +48,8 @@ def settings_for(limits: str, poll_interval: float | None) -> Settings:
     if limits in ("off", "settings"):
         settings.per_chat_rate = settings.per_chat_burst = 1e9
         settings.global_rate = 1e9
-    if limits == "off":
-        # bot.app builds AIORateLimiter(max_retries=0): 30 requests/s for every call with a
+    if limits == "off" and hasattr(bot.app, "AIORateLimiter"):
+        # Older bot.app builds AIORateLimiter(max_retries=0): 30 requests/s for every call with a
         # chat_id. "Limiter off" has to lift that too, or it caps everything at 30/s.
         bot.app.AIORateLimiter = lambda max_retries=0: AIORateLimiter(  # type: ignore[misc]
             overall_max_rate=0, group_max_rate=0, max_retries=max_retries
@@ -70,10 +69,6 @@ async def run(args: argparse.Namespace) -> None:
         api_url=args.api_url,
         poll_timeout=10,
     )
-    names = [n for n in (args.patch or "").split(",") if n]
-    for name in names:
-        if name in patches.BEFORE_START:
-            patches.BEFORE_START[name]()
     app = CoachbotApp(options, clock, settings_for(args.limits, args.poll_interval))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -81,9 +76,6 @@ async def run(args: argparse.Namespace) -> None:
     loop.add_signal_handler(signal.SIGINT, stop.set)
     t_start = time.monotonic()
     await app.start()
-    for name in names:
-        if name in patches.AFTER_START:
-            patches.AFTER_START[name](app)
     t_ready = time.monotonic()
     emit(
         "READY",
@@ -108,12 +100,13 @@ def main() -> None:
     parser.add_argument("--limits", choices=("off", "settings", "telegram"), default="telegram")
     parser.add_argument("--poll-interval", type=float, default=None)
     parser.add_argument("--profile", default=None, help="write a pyinstrument HTML profile")
-    parser.add_argument(
-        "--patch", default=None, help=f"experiments, comma-separated: {', '.join(patches.NAMES)}"
-    )
     args = parser.parse_args()
     if args.profile:
+        from pathlib import Path
+
         from pyinstrument import Profiler
+
+        Path(args.profile).parent.mkdir(parents=True, exist_ok=True)
 
         profiler = Profiler(async_mode="disabled", interval=0.0005)
         profiler.start()

@@ -357,12 +357,16 @@ class Seed:
 
 
 def daily_jobs() -> list[str]:
-    """The names of the daily jobs in bot/periodic.py (`due_today(conn, deps, "name")`),
-    read from its source so that jobs added later are covered too."""
+    """The names of the daily jobs of the bot code under test: `bot.periodic.DAILY_JOBS`,
+    or, in code from before it existed, `due_today(conn, deps, "name")` in its source."""
     import re
 
-    path = CODE_ROOT / "bot" / "periodic.py"
-    source = path.read_text() if path.exists() else ""
+    from bot import periodic
+
+    jobs = getattr(periodic, "DAILY_JOBS", None)
+    if jobs is not None:
+        return sorted(jobs)
+    source = Path(periodic.__file__).read_text()
     return sorted(set(re.findall(r"due_today\(\s*conn,\s*deps,\s*\"([a-z0-9_]+)\"", source)))
 
 

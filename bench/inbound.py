@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -194,11 +193,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--runs", type=int, default=None)
     parser.add_argument("--baseline", action="store_true", help="also run the baseline bot")
-    parser.add_argument("--patch", default=None, help="experiments from bench/patches.py")
     parser.add_argument("--out", default=None, help="results folder (default bench/results)")
     args = parser.parse_args()
-    if args.patch:
-        os.environ["BENCH_PATCH"] = args.patch
     out = Path(args.out) if args.out else None
     kinds = ("coachbot", "baseline") if args.baseline else ("coachbot",)
     data = asyncio.run(bench(args.quick, args.runs, kinds, out))
