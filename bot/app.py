@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, CallbackQuery, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
@@ -73,6 +73,7 @@ class CoachbotApp:
         self._lock: IO[str] | None = None
         self._poller: Poller | None = None
         self._webhook: WebhookServer | None = None
+        self._answers: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         quiet_libraries()
@@ -149,6 +150,8 @@ class CoachbotApp:
         if self._webhook is not None:
             await self._webhook.stop()
             self._webhook = None
+        if self._answers:
+            await asyncio.gather(*self._answers, return_exceptions=True)
         if self.application is not None and self.application.running:
             await self.application.stop()
         if self.dispatcher is not None:
@@ -174,13 +177,20 @@ class CoachbotApp:
                 await context.bot.leave_chat(outcome.leave_chat)
             except TelegramError as err:
                 log.info("could not leave a chat: %s", type(err).__name__)
-        if update.callback_query is not None:
-            try:
-                await update.callback_query.answer(outcome.callback_text)
-            except TelegramError as err:
-                log.info("could not answer callback query: %s", type(err).__name__)
         if self.dispatcher is not None:
             self.dispatcher.wake()
+        if update.callback_query is not None:
+            # Beside the next update rather than before it: it only stops the button's
+            # spinner, and waiting for its round trip held up every press behind it.
+            task = asyncio.create_task(self._answer(update.callback_query, outcome.callback_text))
+            self._answers.add(task)
+            task.add_done_callback(self._answers.discard)
+
+    async def _answer(self, query: CallbackQuery, text: str | None) -> None:
+        try:
+            await query.answer(text)
+        except TelegramError as err:
+            log.info("could not answer callback query: %s", type(err).__name__)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Never log the update itself: it holds names and texts.

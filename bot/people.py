@@ -77,15 +77,15 @@ class Person:
 async def by_id(conn: aiosqlite.Connection, person_id: int | None) -> Person | None:
     if person_id is None:
         return None
-    async with conn.execute("SELECT * FROM people WHERE id = ?", (person_id,)) as cur:
-        row = await cur.fetchone()
-    return Person.from_row(row) if row else None
+    rows = await conn.execute_fetchall("SELECT * FROM people WHERE id = ?", (person_id,))
+    return Person.from_row(rows[0]) if rows else None
 
 
 async def by_telegram(conn: aiosqlite.Connection, telegram_id: int) -> Person | None:
-    async with conn.execute("SELECT * FROM people WHERE telegram_id = ?", (telegram_id,)) as cur:
-        row = await cur.fetchone()
-    return Person.from_row(row) if row else None
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM people WHERE telegram_id = ?", (telegram_id,)
+    )
+    return Person.from_row(rows[0]) if rows else None
 
 
 async def update(conn: aiosqlite.Connection, person_id: int, **fields: Any) -> None:
@@ -94,9 +94,9 @@ async def update(conn: aiosqlite.Connection, person_id: int, **fields: Any) -> N
 
 
 async def caseload(conn: aiosqlite.Connection, coach_id: int) -> list[Person]:
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT * FROM people WHERE coach_id = ? AND role = 'participant' "
         "AND status NOT IN ('declined', 'stopped') ORDER BY name COLLATE NOCASE",
         (coach_id,),
-    ) as cur:
-        return [Person.from_row(r) for r in await cur.fetchall()]
+    )
+    return [Person.from_row(r) for r in rows]

@@ -105,18 +105,18 @@ class Database:
             else:
                 await self.conn.execute("COMMIT")
 
+    # One trip to aiosqlite's thread each (execute + fetch + close would be three; the
+    # trips, not SQLite, are most of a statement's cost: docs/benchmarks.md).
     async def scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        async with self.conn.execute(sql, tuple(params)) as cur:
-            row = await cur.fetchone()
+        row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, tuple(params)) as cur:
-            return list(await cur.fetchall())
+        return list(await self.conn.execute_fetchall(sql, tuple(params)))
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, tuple(params)) as cur:
-            return await cur.fetchone()
+        rows = await self.conn.execute_fetchall(sql, tuple(params))
+        return next(iter(rows), None)
 
 
 def _statements(sql: str) -> list[str]:
