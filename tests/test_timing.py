@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.clock import from_db, to_db
 from bot.timing import days_before, fit_window, in_window, next_weekly, upcoming_days
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -162,3 +163,16 @@ def test_next_weekly_across_dst_keeps_wall_time_not_utc_offset():
 def test_upcoming_days_start_today_in_local_time():
     days = upcoming_days(utc(2026, 5, 4, 23, 30), 3, AMS)
     assert [d.isoformat() for d in days] == ["2026-05-05", "2026-05-06", "2026-05-07"]
+
+
+def test_stored_times_read_back_as_the_same_instant_across_the_dst_change() -> None:
+    # 02:30 local happens twice on 25 October 2026; the two instants must stay apart.
+    first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    second = first + timedelta(hours=1)
+    assert [from_db(to_db(t)) for t in (first, second)] == [first, second]
+    assert from_db(to_db(second.astimezone(AMS))) == second
+
+
+def test_a_stored_time_without_a_zone_is_refused_not_read_as_local_time() -> None:
+    with pytest.raises(ValueError):
+        from_db("2026-10-25T02:30:00.000000")
