@@ -58,8 +58,9 @@ def comparisons(
     isum = inbound_data["summary"]
     for level in inbound_data["levels"]:
         key = str(level)
+        name = inbound.label(level)
         add(
-            f"inbound, {level} at once: updates/s",
+            f"inbound, {name}: updates/s",
             "upd/s",
             True,
             _get(isum, "coachbot", key, "updates_per_s"),
@@ -67,14 +68,14 @@ def comparisons(
         )
         for pct in ("p50", "p99"):
             add(
-                f"inbound, {level} at once: {pct} latency",
+                f"inbound, {name}: {pct} latency",
                 "ms",
                 False,
                 _get(isum, "coachbot", key, f"{pct}_ms"),
                 _get(isum, "baseline", key, f"{pct}_ms"),
             )
         add(
-            f"inbound, {level} at once: CPU per update",
+            f"inbound, {name}: CPU per update",
             "ms",
             False,
             _get(isum, "coachbot", key, "cpu_ms_per_update"),

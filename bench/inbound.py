@@ -4,10 +4,11 @@ Participants answer their weekly check-in question: a button press in the emulat
 to the bot by long polling (getUpdates), the bot answers the callback, replaces the
 buttons with a ✅ and sends the next message. Latency is from the press (the update
 queued in the emulator) to that next message arriving in the emulator. Levels: 1
-participant at a time (`--sequential` presses one after the other), then 100 and 1,000
-participants pressing at once. Telegram's limits are off here (emulator, dispatcher and
-python-telegram-bot's limiter) so the bot's own speed is measured; see bench.outbound for
-replies under the limits.
+participant at a time (20 presses one after the other), then 100 and 1,000
+participants pressing at once, and 100 pressing within one second (one every 10 ms; the
+"100 concurrent participants" of a real evening rather than of one instant). Telegram's
+limits are off here (emulator and dispatcher) so the bot's own speed is measured; see
+bench.outbound for replies under the limits.
 
 Setup per run, not timed: a fresh database with the participants (active, consented,
 check-in on Wednesday morning) and their pending check-in timers; the bot starts, the
@@ -38,20 +39,33 @@ from bench.common import (
     write_result,
 )
 
-FULL_LEVELS = (1, 100, 1000)
-QUICK_LEVELS = (1, 5, 20)
+Level = int | str  # n: n presses at once; "n/Ss": n presses spread evenly over S seconds
+FULL_LEVELS: tuple[Level, ...] = (1, 100, "100/1s", 1000)
+QUICK_LEVELS: tuple[Level, ...] = (1, 5, "5/1s", 20)
+
+
+def spread(level: Level) -> tuple[int, float]:
+    """(presses, seconds they are spread over) of a level."""
+    if isinstance(level, int):
+        return level, 0.0
+    count, seconds = level.removesuffix("s").split("/")
+    return int(count), float(seconds)
+
+
+def label(level: Level) -> str:
+    count, seconds = spread(level)
+    return f"{count} within {seconds:g} s" if seconds else f"{count} at once"
 
 
 async def one_run(
     kind: str,
-    levels: tuple[int, ...],
+    levels: tuple[Level, ...],
     sequential: int,
     folder: Path,
     tag: str = "",
 ) -> dict[str, Any]:
     """One bot, one fresh database: every level once."""
-    concurrent = [n for n in levels if n > 1]
-    total = sequential + sum(concurrent)
+    total = sequential + sum(spread(n)[0] for n in levels if n != 1)
     emu = BenchEmulator()
     await emu.start()
     try:
@@ -98,18 +112,19 @@ async def one_run(
                     count = sequential
                     unanswered = count - len(samples)
                 else:
-                    chats = [participant_tg(next_participant + i) for i in range(level)]
-                    pressed = {
-                        chat: emu.press(chat, (next_participant + i) % 4)
-                        for i, chat in enumerate(chats)
-                    }
-                    next_participant += level
-                    await emu.wait_replies(timeout=60 + level * 0.2)
+                    count, seconds = spread(level)
+                    chats = [participant_tg(next_participant + i) for i in range(count)]
+                    pressed = {}
+                    for i, chat in enumerate(chats):
+                        if seconds and i:
+                            await asyncio.sleep(seconds / count)
+                        pressed[chat] = emu.press(chat, (next_participant + i) % 4)
+                    next_participant += count
+                    await emu.wait_replies(timeout=60 + count * 0.2)
                     unanswered = len(emu.unanswered())
                     samples = [emu.reply_at[c] - pressed[c] for c in chats if c in emu.reply_at]
                     ends = [emu.reply_at[c] for c in chats if c in emu.reply_at]
                     elapsed = (max(ends) - min(pressed.values())) if ends else math.nan
-                    count = level
                 await quiet(emu, still=0.2)
                 cpu = child.cpu() - cpu_before
                 result["levels"][str(level)] = {
@@ -163,7 +178,7 @@ async def bench(
     runs: int | None = None,
     kinds: tuple[str, ...] = ("coachbot",),
     results_dir: Path | None = None,
-    levels: tuple[int, ...] | None = None,
+    levels: tuple[Level, ...] | None = None,
 ) -> dict[str, Any]:
     levels = levels or (QUICK_LEVELS if quick else FULL_LEVELS)
     runs = runs or (1 if quick else 3)
