@@ -2,8 +2,10 @@
 
 At-least-once: a row is marked `sending` (committed) before the HTTP call; a row
 found `sending` after a crash is sent again, so at most the message in flight at the
-crash can arrive twice. Telegram's limits are kept here: a per-chat bucket (bursts of
-3, then 1 per second), a global budget of 30 per second, and `retry_after` on 429.
+crash can arrive twice (a row is recorded `sent` in the transaction that marks the next
+one `sending`, so there is never more than one). Telegram's limits are kept here: a
+per-chat bucket (bursts of 3, then 1 per second), at most 30 new messages in any sliding
+second (edits do not count), and `retry_after` on 429. Replies go before reminders.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from datetime import date, timedelta
 from typing import Any, Protocol
 
@@ -69,14 +72,38 @@ class Bucket:
             return True
         return False
 
-    def wait(self, now: float) -> float:
-        """Seconds until the next token (not a whole 1/rate: that loses throughput)."""
-        tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        return max(0.0, (1 - tokens) / self.rate)
-
     def give_back(self) -> None:
         """A token taken for a message that turned out not to be sent."""
         self.tokens = min(self.burst, self.tokens + 1)
+
+
+class Window:
+    """At most `limit` sends in any `span` seconds, counted as Telegram counts: a sliding
+    window. Unlike a bucket without burst it loses no capacity to a late wake-up or a
+    moment spent firing timers; the span has a small margin for the network's jitter."""
+
+    def __init__(self, limit: float, span: float = 1.02) -> None:
+        self.limit, self.span = max(1, int(limit)), span
+        self.sent: deque[float] = deque()
+
+    def _expire(self, now: float) -> None:
+        while self.sent and now - self.sent[0] >= self.span:
+            self.sent.popleft()
+
+    def take(self, now: float) -> bool:
+        self._expire(now)
+        if len(self.sent) < self.limit:
+            self.sent.append(now)
+            return True
+        return False
+
+    def wait(self, now: float) -> float:
+        self._expire(now)
+        return 0.0 if len(self.sent) < self.limit else self.sent[0] + self.span - now
+
+    def give_back(self) -> None:
+        if self.sent:
+            self.sent.pop()
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -100,9 +127,9 @@ class Dispatcher:
         self.host = host or FlowHost(deps)
         self._chat: dict[int, Bucket] = {}
         settings = deps.settings
-        # No burst: Telegram counts in a sliding second, and a burst on top of a steady
-        # 30/s earns a 429 that pauses everyone, replies included.
-        self._global = Bucket(settings.global_rate, 1.0)
+        # A sliding window, not a bucket with a burst: a burst on top of a steady 30/s earns
+        # a 429 that pauses everyone, replies included.
+        self._global = Window(settings.global_rate)
         self._more = False  # the last tick left due work behind (a full batch)
         self._daily_done: date | None = None  # the local day the daily jobs were last checked
         self._per_chat = (settings.per_chat_rate, settings.per_chat_burst)
@@ -279,7 +306,9 @@ class Dispatcher:
                     busy_chats.add(row["chat_id"])
                     blocked = True
                     continue
-                while not self._global.take(loop.time()):
+                # Edits are not new messages: Telegram's 30 per second does not count them.
+                counted = row["kind"] != "edit"
+                while counted and not self._global.take(loop.time()):
                     await asyncio.sleep(self._global.wait(loop.time()))
                 async with self.deps.db.transaction() as conn:
                     if sent is not None:
@@ -289,7 +318,8 @@ class Dispatcher:
                 handled += 1
                 if not due:
                     bucket.give_back()
-                    self._global.give_back()
+                    if counted:
+                        self._global.give_back()
                     continue
                 message_id = await self._deliver(row)
                 if message_id is not None:

@@ -6,7 +6,7 @@ import aiohttp
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.dispatch import MAX_TEXT, Bucket, split_text
+from bot.dispatch import MAX_TEXT, Bucket, Window, split_text
 from bot.errors import Rejected, RetryLater, Transient, Uncertain, Unreachable
 from bot.telegram.request import NotSent
 from bot.telegram.sender import map_error
@@ -40,6 +40,25 @@ def test_bucket_allows_a_burst_then_one_per_second() -> None:
     assert [bucket.take(0.0) for _ in range(4)] == [True, True, True, False]
     assert bucket.take(0.5) is False
     assert bucket.take(1.0) is True
+
+
+def test_global_window_never_allows_more_than_the_limit_in_any_sliding_second() -> None:
+    window = Window(30, span=1.0)
+    stamps = [i * 0.01 for i in range(30)]  # 30 sends in the first 0.3 s
+    assert all(window.take(t) for t in stamps)
+    assert window.take(0.5) is False
+    assert window.wait(0.5) == pytest.approx(0.5)  # until the first of them is a second old
+    assert window.take(1.0) is True  # the send at 0.0 has left the window
+    assert window.take(1.005) is False
+    window.give_back()  # that send did not happen after all
+    assert window.take(1.005) is True
+
+
+def test_global_window_catches_up_after_a_pause_without_a_burst_bucket_loss() -> None:
+    window = Window(30, span=1.0)
+    assert window.take(0.0)
+    # Busy for 0.9 s (firing timers): the other 29 of that second can still go.
+    assert sum(window.take(0.9) for _ in range(40)) == 29
 
 
 @pytest.mark.parametrize(
