@@ -186,14 +186,16 @@ class Demo:
         await self.machine.travel_to(slot)  # how are you this week?
         await self.driver.answer(daan_id, self.text("checkin.how_are_you.okay", "nl"))
         await self.driver.next(daan_id)  # thanks
-        await self.machine.travel_to(max(now, clock.now()))
 
+        # Still at the check-in moment, inside the delivery window: the notes to the coach
+        # ("… joined") are unasked messages, held back in quiet hours (now may be 22:00).
         ayse = DemoPerson("Ayşe", "tr", "wed", "morning")
         await self.invite_and_onboard(ayse)
         amira = DemoPerson("Amira", "ar", "thu", "afternoon")
         amira_id = await self.invite_and_onboard(amira)
         self.emulator.send_text(amira_id, "شكرًا! أراكِ قريبًا 🌷")
         await self.driver.next(amira_id)  # passed on to the coach
+        await self.machine.travel_to(max(now, clock.now()))
 
         await self.plan_tomorrow(ayse.name, "10:00")
         await self.machine.settle()
