@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 4096  # telegram.constants.MessageLimit.MAX_TEXT_LENGTH
 BATCH = 100  # timers fired per look
 SEND_BATCH = 20  # rows sent per look: small, so a new reply never waits behind a burst
+DAILY_RETRY_S = 300  # seconds before daily jobs that failed are tried again
 
 
 class Sender(Protocol):
@@ -132,6 +133,7 @@ class Dispatcher:
         self._global = Window(settings.global_rate)
         self._more = False  # the last tick left due work behind (a full batch)
         self._daily_done: date | None = None  # the local day the daily jobs were last checked
+        self._daily_retry_at = 0.0  # loop time before which a failed daily run is not retried
         self._per_chat = (settings.per_chat_rate, settings.per_chat_burst)
         self._paused_until = 0.0
         self._wake = asyncio.Event()
@@ -157,7 +159,11 @@ class Dispatcher:
         daily: asyncio.Task[None] | None = None
         try:
             while not self._stopped:
-                if (daily is None or daily.done()) and self._daily_due() is not None:
+                if (
+                    (daily is None or daily.done())
+                    and asyncio.get_running_loop().time() >= self._daily_retry_at
+                    and self._daily_due() is not None
+                ):
                     daily = asyncio.create_task(self._daily_in_background())
                 try:
                     await self._cycle()
@@ -204,7 +210,9 @@ class Dispatcher:
         try:
             await self.daily()
         except Exception:
-            log.exception("daily jobs failed; trying again on the next tick")
+            # Not on every tick: a job that keeps failing would fill the log.
+            self._daily_retry_at = asyncio.get_running_loop().time() + DAILY_RETRY_S
+            log.exception("daily jobs failed; trying again in %d s", DAILY_RETRY_S)
 
     async def _cycle(self) -> int:
         """Fire due timers, then send what is due."""
@@ -309,6 +317,11 @@ class Dispatcher:
                 # Edits are not new messages: Telegram's 30 per second does not count them.
                 counted = row["kind"] != "edit"
                 while counted and not self._global.take(loop.time()):
+                    if sent is not None:  # record it now rather than after the wait
+                        async with self.deps.db.transaction() as conn:
+                            await self._record_sent(conn, *sent)
+                        sent = None
+                        continue
                     await asyncio.sleep(self._global.wait(loop.time()))
                 async with self.deps.db.transaction() as conn:
                     if sent is not None:
