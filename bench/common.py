@@ -111,7 +111,11 @@ def machine() -> dict[str, Any]:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal:"):
                 mem_kb = int(line.split()[1])
+    load = "unknown"
+    with contextlib.suppress(OSError):
+        load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     return {
+        "loadavg": load,
         "cpu": model,
         "nproc": os.cpu_count(),
         "mem_gib": round(mem_kb / 1024 / 1024, 1),
