@@ -318,8 +318,7 @@ class Dispatcher:
                 counted = row["kind"] != "edit"
                 while counted and not self._global.take(loop.time()):
                     if sent is not None:  # record it now rather than after the wait
-                        async with self.deps.db.transaction() as conn:
-                            await self._record_sent(conn, *sent)
+                        await self._record_alone(sent)
                         sent = None
                         continue
                     await asyncio.sleep(self._global.wait(loop.time()))
@@ -342,8 +341,7 @@ class Dispatcher:
                     break  # someone is waiting for an answer: look again, replies first
         finally:
             if sent is not None:
-                async with self.deps.db.transaction() as conn:
-                    await self._record_sent(conn, *sent)
+                await self._record_alone(sent)
         if blocked and handled == 0:
             await asyncio.sleep(0.2)  # a chat is pacing; wait a moment before the next look
         return handled, blocked and handled == 0
@@ -409,6 +407,11 @@ class Dispatcher:
         except SendError as err:
             await self._failed(row, err)
             return None
+
+    async def _record_alone(self, sent: tuple[Any, int]) -> None:
+        """A sent row with no next row to share its transaction with."""
+        async with self.deps.db.transaction() as conn:
+            await self._record_sent(conn, *sent)
 
     async def _record_sent(self, conn: Any, row: Any, message_id: int) -> None:
         now = self.deps.clock.now()
