@@ -31,10 +31,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import bot as _bot_package
-from bot.clock import to_db
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.emulator_core import ChatState, MessageRecord
 from bot.sandbox.emulator_params import ApiError
+from storage.times import to_db
 
 REPO = Path(__file__).resolve().parents[1]  # where bench/ lives; results go here
 # Where the bot under test and its content (flows/, messages/) come from: normally the same

@@ -11,19 +11,20 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from bot import outbox, planner, timers
-from bot.clock import from_db, to_db
+from bot import outbox, planner
 from bot.coach_actions import PAUSE_WEEKS, CoachActions, _int
 from bot.content.vocabulary import ACTIONS, FIELDS
 from bot.deps import Deps
 from bot.engine.runner import Perform
-from bot.events import log_event
 from bot.invites import create_person, deep_link, new_invite
-from bot.people import Person, Role, Status, update
-from bot.people import by_id as person_by_id
 from bot.privacy import forget
 from bot.survey import SurveyActions
 from bot.timing import local
+from storage import timers
+from storage.events import log_event
+from storage.people import Person, Role, Status, update
+from storage.people import by_id as person_by_id
+from storage.times import from_db, to_db
 
 if TYPE_CHECKING:
     from bot.flowhost import FlowHost

@@ -7,10 +7,10 @@ from typing import Any
 import aiosqlite
 
 from bot import outbox
-from bot.clock import from_db, to_db
 from bot.deps import Deps
-from bot.people import Person, Status
 from bot.survey import survey_status
+from storage.people import Person, Status
+from storage.times import from_db, to_db
 
 MOODS = {"great": "😀", "okay": "🙂", "not_great": "😕", "bad": "😞"}
 MARKERS = {

@@ -188,8 +188,8 @@ def _invite(args: argparse.Namespace) -> int:
 async def _invite_async(args: argparse.Namespace) -> int:
     from bot.deps import random_token
     from bot.invites import create_person, deep_link, new_invite
-    from bot.people import Role
     from storage.db import Database
+    from storage.people import Role
 
     username = args.bot_username
     if username is None:

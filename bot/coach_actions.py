@@ -10,15 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from bot import outbox, planner, timers
-from bot.clock import from_db, to_db
+from bot import outbox, planner
 from bot.engine.runner import Perform
-from bot.events import log_event
 from bot.invites import create_person, deep_link, new_invite
-from bot.people import Person, Role, Status, update
-from bot.people import by_id as person_by_id
 from bot.survey import record_ladder
 from bot.timing import local
+from storage import timers
+from storage.events import log_event
+from storage.people import Person, Role, Status, update
+from storage.people import by_id as person_by_id
+from storage.times import from_db, to_db
 
 if TYPE_CHECKING:
     from bot.deps import Deps

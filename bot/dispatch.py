@@ -19,16 +19,16 @@ from datetime import date, timedelta
 from typing import Any, Protocol
 
 from bot import outbox, planner
-from bot.clock import from_db, to_db
 from bot.deps import Deps
 from bot.documents import make_document
 from bot.errors import Rejected, RetryLater, SendError, Transient, Uncertain, Unreachable
-from bot.events import log_event
 from bot.flowhost import FlowHost
-from bot.people import SILENCED, Role, Status, by_id, update
 from bot.periodic import daily_day, run_daily
 from bot.qr import qr_png
 from bot.timing import fit_window
+from storage.events import log_event
+from storage.people import SILENCED, Role, Status, by_id, update
+from storage.times import from_db, to_db
 
 log = logging.getLogger(__name__)
 

@@ -15,16 +15,17 @@ from typing import Any
 
 import aiosqlite
 
-from bot import outbox, sources, timers
+from bot import outbox, sources
 from bot.actions import Actions
-from bot.clock import from_db, to_db
 from bot.deps import Deps
 from bot.engine import runner
 from bot.engine.model import AnswerType, Flow, Option, StepKind
-from bot.events import log_event
-from bot.people import Person, Role
-from bot.people import by_id as person_by_id
 from bot.survey import NAVIGATION
+from storage import timers
+from storage.events import log_event
+from storage.people import Person, Role
+from storage.people import by_id as person_by_id
+from storage.times import from_db, to_db
 
 STALE = "stale"
 

@@ -12,15 +12,16 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from bot import outbox, timers
+from bot import outbox
 from bot.caseload import caseload_rows
-from bot.clock import from_db, to_db
 from bot.deps import Deps
-from bot.events import log_event
 from bot.flowhost import STALE, FlowHost
 from bot.invites import redeem
-from bot.people import Person, Role, Status, by_id, by_telegram, update
 from bot.survey import open_survey
+from storage import timers
+from storage.events import log_event
+from storage.people import Person, Role, Status, by_id, by_telegram, update
+from storage.times import from_db, to_db
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.clock import from_db, to_db
 from bot.deps import Deps
-from bot.people import Person, Role
-from bot.people import by_id as person_by_id
+from storage.people import Person, Role
+from storage.people import by_id as person_by_id
+from storage.times import from_db, to_db
 
 
 def token_hash(token: str) -> str:

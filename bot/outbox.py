@@ -15,9 +15,9 @@ from typing import Any
 
 import aiosqlite
 
-from bot.clock import to_db
 from bot.deps import Deps
-from bot.people import Person
+from storage.people import Person
+from storage.times import to_db
 
 Button = tuple[str, str]  # (label, callback data)
 

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from bot.clock import from_db, to_db
 from bot.deps import Deps
-from bot.events import log_event
-from bot.people import Person
 from bot.privacy import RETENTION_CANDIDATES, retain, retention_cutoffs
 from bot.survey import LADDER_CANDIDATES, ask_ladder
 from bot.timing import add_months, local
+from storage.events import log_event
+from storage.people import Person
+from storage.times import from_db, to_db
 
 if TYPE_CHECKING:
     from bot.flowhost import FlowHost

@@ -7,12 +7,12 @@ from typing import Any
 
 import aiosqlite
 
-from bot import timers
-from bot.clock import from_db, to_db
 from bot.content.schedules import parse_offset
 from bot.deps import Deps
-from bot.people import Person, Status
 from bot.timing import WEEKDAYS, after_offset, days_before, fit_window, next_weekly
+from storage import timers
+from storage.people import Person, Status
+from storage.times import from_db, to_db
 
 
 def reminder_times(deps: Deps, starts_at: datetime) -> list[tuple[str, str, datetime]]:

@@ -13,11 +13,11 @@ from typing import Any
 
 import aiosqlite
 
-from bot.clock import to_db
 from bot.content.schedules import parse_offset
 from bot.deps import Deps
-from bot.events import log_event
-from bot.people import Person, Status
+from storage.events import log_event
+from storage.people import Person, Status
+from storage.times import to_db
 
 ERASED = "—"
 # Columns that point at a person, per table (found from the schema at run time).

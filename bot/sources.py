@@ -14,11 +14,11 @@ from typing import Any
 import aiosqlite
 from babel.dates import format_date, format_datetime
 
-from bot.clock import from_db, to_db
 from bot.deps import Deps
 from bot.engine.model import Option
-from bot.people import Person, Role, caseload
 from bot.timing import upcoming_days
+from storage.people import Person, Role, caseload
+from storage.times import from_db, to_db
 
 AWAY_DAYS = 30
 PROPOSALS = 3

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from bot import outbox
-from bot.clock import from_db
 from bot.engine.runner import Perform
-from bot.events import log_event
-from bot.people import Person, Role, Status
-from bot.people import by_id as person_by_id
+from storage.events import log_event
+from storage.people import Person, Role, Status
+from storage.people import by_id as person_by_id
+from storage.times import from_db
 
 if TYPE_CHECKING:
     from bot.deps import Deps

@@ -20,6 +20,9 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+
+# What storage functions take: the connection of the caller's transaction.
+Conn = aiosqlite.Connection
 _MIGRATION = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 

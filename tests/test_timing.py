@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import from_db, to_db
 from bot.timing import days_before, fit_window, in_window, next_weekly, upcoming_days
+from storage.times import from_db, to_db
 
 AMS = ZoneInfo("Europe/Amsterdam")
 NINE, EIGHT_PM = time(9), time(20)

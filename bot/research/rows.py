@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from bot.clock import from_db
 from storage.db import Database
+from storage.times import from_db
 
 PARTICIPANT = "participant"
 COACH = "coach"

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.invites import create_person, new_invite
-from bot.people import Role
 from bot.timing import WEEKDAYS, local
+from storage.people import Role
 
 if TYPE_CHECKING:
     from bot.app import CoachbotApp

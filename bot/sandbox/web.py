@@ -43,10 +43,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.clock import ManualClock, to_db
+from bot.clock import ManualClock
 from bot.deps import Settings
 from bot.invites import token_hash
-from bot.people import Role
 from bot.sandbox.demo import (
     START_TOKEN,
     Demo,
@@ -58,6 +57,8 @@ from bot.sandbox.demo import (
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.emulator_core import LOCAL_HOSTS
 from bot.sandbox.web_travel import TimeMachine, Travel, describe, long_day
+from storage.people import Role
+from storage.times import to_db
 
 if TYPE_CHECKING:
     from bot.app import CoachbotApp

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.clock import ManualClock, from_db, to_db
+from bot.clock import ManualClock
+from storage.times import from_db, to_db
 
 if TYPE_CHECKING:
     from bot.app import CoachbotApp

@@ -14,8 +14,8 @@ from bot.app import CoachbotApp, Options
 from bot.clock import ManualClock
 from bot.deps import Settings
 from bot.invites import create_person, deep_link, new_invite
-from bot.people import Role
 from bot.sandbox.emulator import Emulator
+from storage.people import Role
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "123456:TEST-TOKEN"

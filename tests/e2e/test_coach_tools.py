@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.people import Role
+from storage.people import Role
 from tests.e2e.harness import (
     AMS,
     COACH,

@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import CoachbotApp, Options
 from bot.errors import AlreadyRunning
-from bot.people import Role
+from storage.people import Role
 from tests.e2e.harness import (
     COACH,
     REPO,

@@ -44,10 +44,10 @@ from typing import Any
 
 import pytest
 
-from bot.clock import to_db
 from bot.periodic import DAILY_JOBS
 from bot.sandbox.emulator import Emulator
 from storage.db import Database
+from storage.times import to_db
 from tests.reliability.botprocess import BotProcess
 
 REPO = Path(__file__).resolve().parents[2]

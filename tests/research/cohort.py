@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.clock import to_db
+from storage.times import to_db
 
 AMS = ZoneInfo("Europe/Amsterdam")
 NAMES = {

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.clock import to_db
-from bot.people import Role
 from bot.sandbox.emulator import Emulator
+from storage.people import Role
+from storage.times import to_db
 from tests.e2e.conftest import START, emu, harness
 from tests.e2e.harness import (
     REPO,

@@ -18,7 +18,7 @@ import pytest
 
 from bot.inbound import Inbound
 from bot.invites import create_person, new_invite
-from bot.people import Role
+from storage.people import Role
 from tests.e2e.harness import Harness, buttons
 from tests.security.conftest import (
     DIRK,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.clock import to_db
+from storage.times import to_db
 
 
 async def log_event(
