@@ -8,7 +8,6 @@ in a queue until the person is free.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -21,11 +20,13 @@ from bot.deps import Deps
 from bot.engine import runner
 from bot.engine.model import AnswerType, Flow, Option, StepKind
 from bot.survey import NAVIGATION
-from storage import timers
+from storage import outbox as storage_outbox
+from storage import runs, timers
 from storage.events import log_event
 from storage.people import Person, Role
 from storage.people import by_id as person_by_id
-from storage.times import from_db, to_db
+from storage.runs import Run, RunStatus
+from storage.times import from_db
 
 STALE = "stale"
 
@@ -50,40 +51,31 @@ class FlowHost:
         """Start a flow now; a scheduled one queues behind a question that is waiting."""
         now = self.deps.clock.now()
         flow = self.deps.content.flows[flow_id]
-        active = await self._run_row(conn, person.id, "active")
-        if active is not None and active["expires_at"] and from_db(active["expires_at"]) <= now:
+        active = await runs.latest(conn, person.id, RunStatus.ACTIVE)
+        if active is not None and active.expires_at and active.expires_at <= now:
             # A scheduled question nobody answered in time stops blocking the next one.
-            await self._set_status(conn, active["id"], "expired")
+            await runs.set_status(conn, now, active.id, RunStatus.EXPIRED)
             await log_event(
                 conn,
                 now,
                 "flow_expired",
                 person.id,
                 person.coach_id,
-                flow_id=active["flow_id"],
-                ref=f"run:{active['id']}",
+                flow_id=active.flow_id,
+                ref=f"run:{active.id}",
             )
             active = None
         if active is not None and scheduled and not _asks(flow):
             active = None  # a flow that asks nothing cannot get in the way of a question
         if active is not None:
             if scheduled:
-                await conn.execute(
-                    "INSERT INTO runs (person_id, flow_id, status, state, expires_at, created_at,"
-                    " updated_at) VALUES (?, ?, 'queued', ?, ?, ?, ?)",
-                    (
-                        person.id,
-                        flow_id,
-                        json.dumps({"vars": dict(vars or {})}),
-                        to_db(expires) if expires else None,
-                        to_db(now),
-                        to_db(now),
-                    ),
-                )
+                state = {"vars": dict(vars or {})}
+                await runs.add(conn, now, person.id, flow_id, RunStatus.QUEUED, state, expires)
                 return
             # The same command again restarts it; another one suspends the waiting question.
-            status = "cancelled" if active["flow_id"] == flow_id else "suspended"
-            await self._set_status(conn, active["id"], status)
+            same = active.flow_id == flow_id
+            status = RunStatus.CANCELLED if same else RunStatus.SUSPENDED
+            await runs.set_status(conn, now, active.id, status)
         await self._begin(
             conn, person, flow, dict(vars or {}), scheduled=scheduled, expires=expires
         )
@@ -101,12 +93,7 @@ class FlowHost:
     ) -> None:
         now = self.deps.clock.now()
         if run_id is None:
-            cur = await conn.execute(
-                "INSERT INTO runs (person_id, flow_id, status, state, expires_at, created_at,"
-                " updated_at) VALUES (?, ?, 'active', '{}', ?, ?, ?)",
-                (person.id, flow.id, to_db(expires) if expires else None, to_db(now), to_db(now)),
-            )
-            run_id = int(cur.lastrowid or 0)
+            run_id = await runs.add(conn, now, person.id, flow.id, RunStatus.ACTIVE, {}, expires)
         await log_event(
             conn,
             now,
@@ -132,24 +119,24 @@ class FlowHost:
         loaded = await self._load(conn, person, run_id)
         if loaded is None:
             return STALE
-        flow, state, row = loaded
+        flow, state, run = loaded
         if seq != state.seq or not 0 <= index < len(state.options):
             return STALE
         option = state.options[index]
         event = runner.Answer(seq=seq, value=option.value)
-        return await self._answer(conn, person, flow, state, row, event, option)
+        return await self._answer(conn, person, flow, state, run, event, option)
 
     async def text(
         self, conn: aiosqlite.Connection, person: Person, text: str, chat_id: int, message_id: int
     ) -> bool:
         """Typed text while a question waits; False when no question is waiting."""
-        row = await self._run_row(conn, person.id, "active")
-        if row is None:
+        run = await runs.latest(conn, person.id, RunStatus.ACTIVE)
+        if run is None:
             return False
-        flow = self.deps.content.flows.get(row["flow_id"])
+        flow = self.deps.content.flows.get(run.flow_id)
         if flow is None:
             return False
-        state = runner.RunState.from_json(json.loads(row["state"]))
+        state = runner.RunState.from_json(run.state)
         step = flow.steps[state.step]
         option = self._match(person, state.options, text)
         if option is not None:
@@ -159,7 +146,7 @@ class FlowHost:
             if step.answer in (AnswerType.CHOICE, AnswerType.YES_NO) and person.coach_id:
                 # Words typed instead of a button may be meant for the coach: pass them on.
                 await self.actions.relay(conn, person, chat_id, message_id)
-        await self._answer(conn, person, flow, state, row, event, option)
+        await self._answer(conn, person, flow, state, run, event, option)
         return True
 
     async def timeout(
@@ -180,7 +167,7 @@ class FlowHost:
         person: Person,
         flow: Flow,
         state: runner.RunState,
-        row: Any,
+        run: Run,
         event: runner.Answer,
         option: Option | None,
     ) -> str | None:
@@ -188,11 +175,11 @@ class FlowHost:
         if any(isinstance(a, runner.Stale) for a in result.actions):
             return STALE
         accepted = any(isinstance(a, runner.Recorded) for a in result.actions)
-        if accepted and row["question_message_id"] and state.options:
+        if accepted and run.question_message_id and state.options:
             label = self._label(person, option) if option else None
             buttons = [(f"✅ {label}", "x")] if label else []
-            await outbox.edit_buttons(conn, self.deps, person, row["question_message_id"], buttons)
-        await self.apply(conn, person, row["id"], flow, result, scheduled=False, expires=None)
+            await outbox.edit_buttons(conn, self.deps, person, run.question_message_id, buttons)
+        await self.apply(conn, person, run.id, flow, result, scheduled=False, expires=None)
         return None
 
     async def _advance(
@@ -228,10 +215,7 @@ class FlowHost:
     ) -> None:
         now = self.deps.clock.now()
         state = result.state
-        await conn.execute(
-            "UPDATE runs SET state = ?, updated_at = ? WHERE id = ?",
-            (json.dumps(state.to_json()), to_db(now), run_id),
-        )
+        await runs.save_state(conn, now, run_id, state.to_json())
         context = await self.context(conn, person)
         context.update(await self._about(conn, person, state.answers))
         finished: runner.Finished | None = None
@@ -280,10 +264,8 @@ class FlowHost:
                 case runner.Finished():
                     finished = action
         if finished is not None:
-            status = "expired" if finished.reason == "timeout" else "done"
-            await self._set_status(conn, run_id, status)
-            # A finished run's answers are in the log as codes; keep no copy (names, texts).
-            await conn.execute("UPDATE runs SET state = '{}' WHERE id = ?", (run_id,))
+            status = RunStatus.EXPIRED if finished.reason == "timeout" else RunStatus.DONE
+            await runs.finish(conn, now, run_id, status)
             kind = {"timeout": "flow_timed_out", "invalid": "flow_gave_up"}.get(
                 finished.reason, "flow_finished"
             )
@@ -329,47 +311,39 @@ class FlowHost:
     async def next_run(self, conn: aiosqlite.Connection, person: Person) -> None:
         """After a run ends: resume an interrupted question, else start a queued flow."""
         now = self.deps.clock.now()
-        if await self._run_row(conn, person.id, "active") is not None:
+        if await runs.latest(conn, person.id, RunStatus.ACTIVE) is not None:
             return
-        suspended = await conn.execute_fetchall(
-            "SELECT * FROM runs WHERE person_id = ? AND status = 'suspended' ORDER BY id DESC"
-            " LIMIT 1",
-            (person.id,),
-        )
-        for row in suspended:
-            await self._set_status(conn, row["id"], "active")
-            flow = self.deps.content.flows[row["flow_id"]]
-            state = runner.RunState.from_json(json.loads(row["state"]))
+        suspended = await runs.latest(conn, person.id, RunStatus.SUSPENDED)
+        if suspended is not None:
+            await runs.set_status(conn, now, suspended.id, RunStatus.ACTIVE)
+            flow = self.deps.content.flows[suspended.flow_id]
+            state = runner.RunState.from_json(suspended.state)
             result = await self._advance(conn, person, flow, state, runner.Resume())
-            await self.apply(conn, person, row["id"], flow, result, scheduled=False, expires=None)
+            run_id = suspended.id
+            await self.apply(conn, person, run_id, flow, result, scheduled=False, expires=None)
             return
-        queued = await conn.execute_fetchall(
-            "SELECT * FROM runs WHERE person_id = ? AND status = 'queued' ORDER BY id", (person.id,)
-        )
-        for row in queued:
-            expires = from_db(row["expires_at"]) if row["expires_at"] else None
-            if expires is not None and expires <= now:
-                await self._set_status(conn, row["id"], "expired")
+        for run in await runs.queued(conn, person.id):
+            if run.expires_at is not None and run.expires_at <= now:
+                await runs.set_status(conn, now, run.id, RunStatus.EXPIRED)
                 await log_event(
                     conn,
                     now,
                     "flow_expired",
                     person.id,
                     person.coach_id,
-                    flow_id=row["flow_id"],
-                    ref=f"run:{row['id']}",
+                    flow_id=run.flow_id,
+                    ref=f"run:{run.id}",
                 )
                 continue
-            await self._set_status(conn, row["id"], "active")
-            vars = json.loads(row["state"]).get("vars", {})
+            await runs.set_status(conn, now, run.id, RunStatus.ACTIVE)
             await self._begin(
                 conn,
                 person,
-                self.deps.content.flows[row["flow_id"]],
-                vars,
+                self.deps.content.flows[run.flow_id],
+                run.state.get("vars", {}),
                 scheduled=True,
-                expires=expires,
-                run_id=row["id"],
+                expires=run.expires_at,
+                run_id=run.id,
             )
             return
 
@@ -454,12 +428,8 @@ class FlowHost:
         if str(value) in NAVIGATION:
             return
         now = self.deps.clock.now()
-        sent = await conn.execute_fetchall(
-            "SELECT sent_at FROM outbox WHERE run_id = ? AND sent_at IS NOT NULL"
-            " ORDER BY id LIMIT 1",
-            (run_id,),
-        )
-        latency = (now - from_db(sent[0]["sent_at"])).total_seconds() if sent else None
+        sent_at = await storage_outbox.first_sent_at(conn, run_id)
+        latency = (now - sent_at).total_seconds() if sent_at else None
         # Free text never enters the log; only that an answer came.
         logged = None if answer == AnswerType.TEXT else str(value)
         await log_event(
@@ -477,37 +447,17 @@ class FlowHost:
 
     async def _load(
         self, conn: aiosqlite.Connection, person: Person, run_id: int
-    ) -> tuple[Flow, runner.RunState, Any] | None:
-        rows = await conn.execute_fetchall("SELECT * FROM runs WHERE id = ?", (run_id,))
-        if not rows:
+    ) -> tuple[Flow, runner.RunState, Run] | None:
+        run = await runs.get(conn, run_id)
+        if run is None or run.person_id != person.id or run.status != RunStatus.ACTIVE:
             return None
-        row = rows[0]
-        if row["person_id"] != person.id or row["status"] != "active":
-            return None
-        flow = self.deps.content.flows.get(row["flow_id"])
+        flow = self.deps.content.flows.get(run.flow_id)
         if flow is None:
             return None
-        return flow, runner.RunState.from_json(json.loads(row["state"])), row
-
-    async def _run_row(self, conn: aiosqlite.Connection, person_id: int, status: str) -> Any:
-        rows = await conn.execute_fetchall(
-            "SELECT * FROM runs WHERE person_id = ? AND status = ? ORDER BY id DESC LIMIT 1",
-            (person_id, status),
-        )
-        return rows[0] if rows else None
-
-    async def _set_status(self, conn: aiosqlite.Connection, run_id: int, status: str) -> None:
-        await conn.execute(
-            "UPDATE runs SET status = ?, updated_at = ? WHERE id = ?",
-            (status, to_db(self.deps.clock.now()), run_id),
-        )
+        return flow, runner.RunState.from_json(run.state), run
 
     async def cancel_runs(self, conn: aiosqlite.Connection, person_id: int) -> None:
-        await conn.execute(
-            "UPDATE runs SET status = 'cancelled' WHERE person_id = ? AND status IN"
-            " ('active', 'suspended', 'queued')",
-            (person_id,),
-        )
+        await runs.cancel_open(conn, person_id)
 
 
 def _answer_sources(flow: Flow) -> bool:

@@ -18,7 +18,8 @@ from bot.deps import Deps
 from bot.flowhost import STALE, FlowHost
 from bot.invites import redeem
 from bot.survey import open_survey
-from storage import timers
+from storage import inbound, runs, timers
+from storage import outbox as storage_outbox
 from storage.events import log_event
 from storage.people import Person, Role, Status, by_id, by_telegram, update
 from storage.times import from_db, to_db
@@ -99,11 +100,7 @@ class InboundService:
             log.info("ignored a %s update from a %s chat", event.kind, event.chat_type)
             return Outcome(handled=False, leave_chat=event.chat_id if joined else None)
         async with self.deps.db.transaction() as conn:
-            cur = await conn.execute(
-                "INSERT OR IGNORE INTO inbound (update_id, received_at) VALUES (?, ?)",
-                (event.update_id, to_db(self.deps.clock.now())),
-            )
-            if cur.rowcount == 0:
+            if not await inbound.first_time(conn, self.deps.clock.now(), event.update_id):
                 return Outcome(handled=False)  # seen before: Telegram delivered it twice
             person = await by_telegram(conn, event.user_id)
             return await self._route(conn, person, event)
@@ -141,9 +138,9 @@ class InboundService:
         if person.role != Role.PARTICIPANT or person.status == Status.STOPPED:
             return
         await update(conn, person.id, status=Status.STOPPED.value)
-        await outbox.cancel_unsolicited(conn, person.id)
+        await storage_outbox.cancel_unsolicited(conn, person.id)
         await timers.cancel(conn, person.id)
-        await self.host.cancel_runs(conn, person.id)
+        await runs.cancel_open(conn, person.id)
         await self.host.actions.notify_coach(conn, person, "coach.participant_blocked")
 
     async def _contact(self, conn: aiosqlite.Connection, person: Person) -> None:
@@ -371,12 +368,12 @@ class InboundService:
         self, conn: aiosqlite.Connection, coach: Person, event: Inbound
     ) -> Outcome:
         """A coach answers by replying to a message about a participant: it is passed on."""
-        rows = await conn.execute_fetchall(
-            "SELECT about_id FROM outbox WHERE chat_id = ? AND telegram_message_id = ?"
-            " AND about_id IS NOT NULL ORDER BY id DESC LIMIT 1",
-            (event.chat_id, event.reply_to_message_id),
-        )
-        participant = await by_id(conn, rows[0]["about_id"]) if rows else None
+        about = None
+        if event.reply_to_message_id is not None:
+            about = await storage_outbox.about_of_reply(
+                conn, event.chat_id, event.reply_to_message_id
+            )
+        participant = await by_id(conn, about)
         if participant is None:
             await self._reply(conn, coach, event, "relay.reply_unknown")
             return Outcome()

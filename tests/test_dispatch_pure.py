@@ -6,8 +6,9 @@ import aiohttp
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.dispatch import MAX_TEXT, Bucket, Window, split_text
 from bot.errors import Rejected, RetryLater, Transient, Uncertain, Unreachable
+from bot.outbox.pacing import Bucket, Window
+from bot.outbox.sending import MAX_TEXT, split_text
 from bot.telegram.request import NotSent
 from bot.telegram.sender import map_error
 

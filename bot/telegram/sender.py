@@ -9,6 +9,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.errors import Rejected, RetryLater, SendError, Transient, Uncertain, Unreachable
+from bot.qr import qr_png
 from bot.telegram.request import NotSent
 
 Rows = list[list[tuple[str, str]]]
@@ -69,6 +70,10 @@ class TelegramSender:
             "copyMessage", chat_id=chat_id, from_chat_id=from_chat_id, message_id=message_id
         )
         return int(result["message_id"])
+
+    async def send_qr(self, chat_id: int, link: str, caption: str) -> int:
+        """A QR code picture of `link` (an invite at an intake) with the text as caption."""
+        return await self.send_photo(chat_id, qr_png(link), caption)
 
     async def send_photo(self, chat_id: int, photo: bytes, caption: str) -> int:
         try:

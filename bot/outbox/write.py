@@ -7,7 +7,6 @@ message to a coach is about, so that the coach can answer by replying to it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,8 +15,9 @@ from typing import Any
 import aiosqlite
 
 from bot.deps import Deps
+from storage import outbox as storage_outbox
+from storage.outbox import OutboxKind
 from storage.people import Person
-from storage.times import to_db
 
 Button = tuple[str, str]  # (label, callback data)
 
@@ -62,27 +62,21 @@ async def insert(
     payload: dict[str, Any],
     meta: Meta = Meta(),
 ) -> int:
-    now = deps.clock.now()
-    cur = await conn.execute(
-        "INSERT INTO outbox (person_id, chat_id, kind, payload, unsolicited, run_id, seq,"
-        " due_at, expires_at, created_at, about_id, tag)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            person.id if person else None,
-            chat_id,
-            kind,
-            json.dumps(payload, ensure_ascii=False),
-            int(meta.unsolicited),
-            meta.run_id,
-            meta.seq,
-            to_db(meta.due or now),
-            to_db(meta.expires) if meta.expires else None,
-            to_db(now),
-            meta.about,
-            meta.tag,
-        ),
+    return await storage_outbox.add(
+        conn,
+        deps.clock.now(),
+        person_id=person.id if person else None,
+        chat_id=chat_id,
+        kind=OutboxKind(kind),
+        payload=payload,
+        unsolicited=meta.unsolicited,
+        due=meta.due,
+        expires=meta.expires,
+        run_id=meta.run_id,
+        seq=meta.seq,
+        about=meta.about,
+        tag=meta.tag,
     )
-    return int(cur.lastrowid or 0)
 
 
 async def message(
@@ -174,12 +168,3 @@ async def edit_buttons(
         return None
     payload = {"message_id": message_id, "buttons": layout(buttons)}
     return await insert(conn, deps, person, person.telegram_id, "edit", payload)
-
-
-async def cancel_unsolicited(conn: aiosqlite.Connection, person_id: int) -> None:
-    """Drop everything not yet sent that the person did not ask for."""
-    await conn.execute(
-        "UPDATE outbox SET status = 'cancelled', payload = '{}' WHERE person_id = ? AND "
-        "status = 'pending' AND unsolicited = 1",
-        (person_id,),
-    )
