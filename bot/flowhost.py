@@ -23,6 +23,7 @@ from bot.survey import NAVIGATION
 from storage import outbox as storage_outbox
 from storage import runs, timers
 from storage.events import log_event
+from storage.outbox import Button, Press
 from storage.people import Person, Role
 from storage.people import by_id as person_by_id
 from storage.runs import Run, RunStatus
@@ -177,7 +178,7 @@ class FlowHost:
         accepted = any(isinstance(a, runner.Recorded) for a in result.actions)
         if accepted and run.question_message_id and state.options:
             label = self._label(person, option) if option else None
-            buttons = [(f"✅ {label}", "x")] if label else []
+            buttons = [Button(f"✅ {label}")] if label else []
             await outbox.edit_buttons(conn, self.deps, person, run.question_message_id, buttons)
         await self.apply(conn, person, run.id, flow, result, scheduled=False, expires=None)
         return None
@@ -293,7 +294,8 @@ class FlowHost:
             return
         text = outbox.render(self.deps, person, ask.key, {**ask.vars, **context})
         buttons = [
-            (self._label(person, o), f"a:{run_id}:{ask.seq}:{i}") for i, o in enumerate(ask.options)
+            Button(self._label(person, o), Press(run_id, ask.seq, i))
+            for i, o in enumerate(ask.options)
         ]
         await outbox.message(
             conn,

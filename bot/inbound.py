@@ -21,6 +21,7 @@ from bot.survey import open_survey
 from storage import inbound, runs, timers
 from storage import outbox as storage_outbox
 from storage.events import log_event
+from storage.outbox import Press
 from storage.people import Person, Role, Status, by_id, by_telegram, update
 from storage.times import from_db, to_db
 
@@ -72,7 +73,7 @@ class Inbound:
     text: str | None = None
     command: str | None = None
     args: str | None = None
-    callback_data: str | None = None
+    press: Press | None = None  # a button pressed (None: stale, forged or inert)
     language_code: str | None = None
     reply_to_message_id: int | None = None
 
@@ -295,16 +296,10 @@ class InboundService:
     async def _callback(
         self, conn: aiosqlite.Connection, person: Person, event: Inbound
     ) -> Outcome:
-        parts = (event.callback_data or "").split(":")
         stale = Outcome(self._text(person, "stale.answered", event))
-        if len(parts) != 4 or parts[0] != "a":
+        if event.press is None:
             return stale
-        try:
-            run_id, seq, index = (int(p) for p in parts[1:])
-        except ValueError:
-            return stale
-        if not all(0 <= n < 2**62 for n in (run_id, seq, index)):
-            return stale  # forged: beyond any id SQLite can hold
+        run_id, seq, index = event.press.run_id, event.press.seq, event.press.option
         result = await self.host.press(conn, person, run_id, seq, index)
         if result == STALE:
             await log_event(

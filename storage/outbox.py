@@ -34,12 +34,124 @@ NUDGE = "nudge"  # the tag of a coach's scheduled nudge
 
 
 @dataclass(frozen=True)
+class Press:
+    """What pressing a button answers: option `option` of question `seq` of run `run_id`.
+    Plain data: the channel encodes it for its messenger (Telegram: callback data)."""
+
+    run_id: int
+    seq: int
+    option: int
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    press: Press | None = None  # None: shows a choice already made, does nothing
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text of our own, with buttons; or the caption of a QR picture or a document."""
+
+    text: str
+    buttons: Keyboard = ()
+    qr: str | None = None  # a link shown as a QR code picture
+    document: dict[str, Any] | None = None  # made at send time (bot.documents)
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A person's own message passed on without storing it."""
+
+    from_chat_id: int
+    message_id: int
+
+
+@dataclass(frozen=True)
+class EditButtons:
+    """New buttons on a message already sent (the chosen answer, or none)."""
+
+    message_id: int
+    buttons: Keyboard = ()
+
+
+Payload = Text | Copy | EditButtons
+
+
+def _keyboard_json(rows: Keyboard) -> list[list[dict[str, Any]]]:
+    return [
+        [
+            {"label": b.label, "press": [b.press.run_id, b.press.seq, b.press.option]}
+            if b.press
+            else {"label": b.label}
+            for b in row
+        ]
+        for row in rows
+    ]
+
+
+def _keyboard(rows: Any) -> Keyboard:
+    found = []
+    for row in rows or []:
+        buttons = []
+        for item in row:
+            if isinstance(item, dict):
+                press = item.get("press")
+                buttons.append(Button(item["label"], Press(*press) if press else None))
+            else:  # a row written before buttons were plain data: [label, "a:run:seq:i"]
+                label, data = item
+                parts = str(data).split(":")
+                legacy = Press(*map(int, parts[1:])) if len(parts) == 4 else None
+                buttons.append(Button(label, legacy))
+        found.append(tuple(buttons))
+    return tuple(found)
+
+
+def encode(payload: Payload) -> tuple[OutboxKind, str]:
+    """The row's kind and JSON text for a payload."""
+    match payload:
+        case Copy():
+            data: dict[str, Any] = {
+                "from_chat_id": payload.from_chat_id,
+                "message_id": payload.message_id,
+            }
+            return OutboxKind.COPY, json.dumps(data)
+        case EditButtons():
+            data = {"message_id": payload.message_id, "buttons": _keyboard_json(payload.buttons)}
+            return OutboxKind.EDIT, json.dumps(data, ensure_ascii=False)
+        case Text():
+            data = {"text": payload.text}
+            if payload.buttons:
+                data["buttons"] = _keyboard_json(payload.buttons)
+            if payload.qr:
+                data["qr"] = payload.qr
+            if payload.document:
+                data["document"] = payload.document
+            return OutboxKind.MESSAGE, json.dumps(data, ensure_ascii=False)
+
+
+def decode(kind: OutboxKind, text: str) -> Payload | None:
+    """The payload of a row; None once it was cleared (sent, failed, cancelled)."""
+    data = json.loads(text or "{}")
+    if not data:
+        return None
+    if kind == OutboxKind.COPY:
+        return Copy(int(data["from_chat_id"]), int(data["message_id"]))
+    if kind == OutboxKind.EDIT:
+        return EditButtons(int(data["message_id"]), _keyboard(data.get("buttons")))
+    return Text(data["text"], _keyboard(data.get("buttons")), data.get("qr"), data.get("document"))
+
+
+@dataclass(frozen=True)
 class OutboxRow:
     id: int
     person_id: int | None
     chat_id: int
     kind: OutboxKind
-    payload: dict[str, Any]
+    payload: Payload | None
     unsolicited: bool
     run_id: int | None
     seq: int | None
@@ -54,7 +166,7 @@ class OutboxRow:
             row["person_id"],
             row["chat_id"],
             OutboxKind(row["kind"]),
-            json.loads(row["payload"] or "{}"),
+            decode(OutboxKind(row["kind"]), row["payload"]),
             bool(row["unsolicited"]),
             row["run_id"],
             row["seq"],
@@ -77,8 +189,7 @@ async def add(
     *,
     person_id: int | None,
     chat_id: int,
-    kind: OutboxKind,
-    payload: dict[str, Any],
+    payload: Payload,
     unsolicited: bool = False,
     due: datetime | None = None,
     expires: datetime | None = None,
@@ -87,6 +198,8 @@ async def add(
     about: int | None = None,
     tag: str | None = None,
 ) -> int:
+    """Queue a payload for `chat_id`; the row's id."""
+    kind, text = encode(payload)
     cur = await conn.execute(
         "INSERT INTO outbox (person_id, chat_id, kind, payload, unsolicited, run_id, seq,"
         " due_at, expires_at, created_at, about_id, tag)"
@@ -95,7 +208,7 @@ async def add(
             person_id,
             chat_id,
             kind.value,
-            json.dumps(payload, ensure_ascii=False),
+            text,
             int(unsolicited),
             run_id,
             seq,
@@ -145,9 +258,7 @@ async def record_sent(
     )
 
 
-async def close(
-    conn: Conn, row_id: int, status: OutboxStatus, error: str | None = None
-) -> None:
+async def close(conn: Conn, row_id: int, status: OutboxStatus, error: str | None = None) -> None:
     """End a row without sending it (or after a final failure); its text goes."""
     await conn.execute(
         "UPDATE outbox SET status = ?, payload = '{}', last_error = COALESCE(?, last_error)"

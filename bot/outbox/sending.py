@@ -17,20 +17,19 @@ from bot.errors import RetryLater, SendError, Transient, Uncertain, Unreachable
 from storage import outbox
 from storage.db import Conn
 from storage.events import log_event
-from storage.outbox import OutboxKind, OutboxRow, OutboxStatus
+from storage.outbox import Copy, EditButtons, Keyboard, OutboxRow, OutboxStatus, Text
 
 MAX_TEXT = 4096  # telegram.constants.MessageLimit.MAX_TEXT_LENGTH
 MAX_BACKOFF_S = 300
 
 # Makes a document at the moment of sending: (file name, content, caption addition).
 DocumentMaker = Callable[[dict[str, Any]], Awaitable[tuple[str, bytes, str]]]
-Buttons = list[list[tuple[str, str]]]
 
 
 class Sender(Protocol):
     """The channel seam: each call returns the sent message id or raises SendError."""
 
-    async def send_text(self, chat_id: int, text: str, buttons: Buttons | None) -> int: ...
+    async def send_text(self, chat_id: int, text: str, buttons: Keyboard) -> int: ...
 
     async def copy(self, chat_id: int, from_chat_id: int, message_id: int) -> int: ...
 
@@ -40,7 +39,7 @@ class Sender(Protocol):
         self, chat_id: int, filename: str, content: bytes, caption: str
     ) -> int: ...
 
-    async def edit_buttons(self, chat_id: int, message_id: int, buttons: Buttons) -> int: ...
+    async def edit_buttons(self, chat_id: int, message_id: int, buttons: Keyboard) -> int: ...
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -59,23 +58,26 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 async def perform(sender: Sender, row: OutboxRow, documents: DocumentMaker) -> int:
     """The network call(s) for one row; the id of the (last) message sent."""
-    payload, chat_id = row.payload, row.chat_id
-    if row.kind == OutboxKind.COPY:
-        return await sender.copy(chat_id, payload["from_chat_id"], payload["message_id"])
-    if row.kind == OutboxKind.EDIT:
-        return await sender.edit_buttons(chat_id, payload["message_id"], payload["buttons"])
-    if payload.get("document"):
-        filename, content, extra = await documents(payload["document"])
-        caption = f"{payload['text']}\n\n{extra}".strip()
-        return await sender.send_document(chat_id, filename, content, caption)
-    if payload.get("qr"):
-        return await sender.send_qr(chat_id, payload["qr"], payload["text"])
-    parts = split_text(payload["text"])
-    message_id = 0
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        message_id = await sender.send_text(chat_id, part, payload.get("buttons") if last else None)
-    return message_id
+    chat_id = row.chat_id
+    match row.payload:
+        case Copy(from_chat_id=from_chat_id, message_id=message_id):
+            return await sender.copy(chat_id, from_chat_id, message_id)
+        case EditButtons(message_id=message_id, buttons=buttons):
+            return await sender.edit_buttons(chat_id, message_id, buttons)
+        case Text(text=text, document=document) if document:
+            filename, content, extra = await documents(document)
+            caption = f"{text}\n\n{extra}".strip()
+            return await sender.send_document(chat_id, filename, content, caption)
+        case Text(text=text, qr=qr) if qr:
+            return await sender.send_qr(chat_id, qr, text)
+        case Text(text=text, buttons=buttons):
+            parts = split_text(text)
+            message_id = 0
+            for i, part in enumerate(parts):
+                last = i == len(parts) - 1
+                message_id = await sender.send_text(chat_id, part, buttons if last else ())
+            return message_id
+    raise ValueError(f"outbox row {row.id} has no payload left to send")
 
 
 @dataclass(frozen=True)

@@ -12,21 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.deps import Deps
 from storage import outbox as storage_outbox
-from storage.outbox import OutboxKind
+from storage.db import Conn
+from storage.outbox import Button, Copy, EditButtons, Keyboard, Payload, Text
 from storage.people import Person
-
-Button = tuple[str, str]  # (label, callback data)
 
 
 @dataclass(frozen=True)
 class Meta:
     """Row details besides the content: timing, and what the row belongs to."""
 
-    unsolicited: bool = False  # obeys quiet hours, pause and stop
+    unsolicited: bool = False  # obeys the delivery policy: window, pause and stop
     due: datetime | None = None
     expires: datetime | None = None
     run_id: int | None = None
@@ -35,11 +32,11 @@ class Meta:
     tag: str | None = None
 
 
-def layout(buttons: Sequence[Button]) -> list[list[Button]]:
+def layout(buttons: Sequence[Button]) -> Keyboard:
     """Rows of buttons that fit a phone: many per row when short, one when long."""
-    longest = max((len(label) for label, _ in buttons), default=0)
+    longest = max((len(b.label) for b in buttons), default=0)
     per_row = 6 if longest <= 3 else 4 if longest <= 6 else 2 if longest <= 14 else 1
-    return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+    return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
 
 
 def render(
@@ -54,12 +51,11 @@ def render(
 
 
 async def insert(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     deps: Deps,
     person: Person | None,
     chat_id: int,
-    kind: str,
-    payload: dict[str, Any],
+    payload: Payload,
     meta: Meta = Meta(),
 ) -> int:
     return await storage_outbox.add(
@@ -67,7 +63,6 @@ async def insert(
         deps.clock.now(),
         person_id=person.id if person else None,
         chat_id=chat_id,
-        kind=OutboxKind(kind),
         payload=payload,
         unsolicited=meta.unsolicited,
         due=meta.due,
@@ -80,7 +75,7 @@ async def insert(
 
 
 async def message(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     deps: Deps,
     person: Person | None,
     chat_id: int,
@@ -97,19 +92,14 @@ async def message(
     qr: str | None = None,
     document: dict[str, Any] | None = None,
 ) -> int:
-    payload: dict[str, Any] = {"text": text}
-    if buttons:
-        payload["buttons"] = layout(buttons)
-    if qr:
-        payload["qr"] = qr  # sent as a QR code picture with the text as caption
-    if document:
-        payload["document"] = document  # made at send time; the text is its caption
+    """Queue a text (with buttons, or as the caption of a QR picture or a document)."""
+    payload = Text(text, layout(buttons), qr, document)
     meta = Meta(unsolicited, due, expires, run_id, seq, about, tag)
-    return await insert(conn, deps, person, chat_id, "message", payload, meta)
+    return await insert(conn, deps, person, chat_id, payload, meta)
 
 
 async def say(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     deps: Deps,
     person: Person,
     key: str,
@@ -140,7 +130,7 @@ async def say(
 
 
 async def copy(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     deps: Deps,
     person: Person,
     from_chat_id: int,
@@ -149,22 +139,23 @@ async def copy(
     about: int | None = None,
     unsolicited: bool = False,
 ) -> int | None:
-    """Pass a message on without storing its content (Telegram copies it)."""
+    """Pass a message on without storing its content (the messenger copies it)."""
     if person.telegram_id is None:
         return None
-    payload = {"from_chat_id": from_chat_id, "message_id": message_id}
     meta = Meta(unsolicited=unsolicited, about=about)
-    return await insert(conn, deps, person, person.telegram_id, "copy", payload, meta)
+    payload = Copy(from_chat_id, message_id)
+    return await insert(conn, deps, person, person.telegram_id, payload, meta)
 
 
 async def edit_buttons(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     deps: Deps,
     person: Person,
     message_id: int,
     buttons: Sequence[Button],
 ) -> int | None:
+    """Replace the buttons of a message already sent (none: remove them)."""
     if person.telegram_id is None:
         return None
-    payload = {"message_id": message_id, "buttons": layout(buttons)}
-    return await insert(conn, deps, person, person.telegram_id, "edit", payload)
+    payload = EditButtons(message_id, layout(buttons))
+    return await insert(conn, deps, person, person.telegram_id, payload)

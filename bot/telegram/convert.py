@@ -6,6 +6,7 @@ from telegram import Message, Update
 from telegram.constants import ChatType, MessageEntityType
 
 from bot.inbound import Inbound
+from bot.telegram.callbacks import decode
 
 
 def to_inbound(update: Update) -> Inbound | None:
@@ -35,7 +36,7 @@ def to_inbound(update: Update) -> Inbound | None:
             chat_id=chat.id if chat else query.from_user.id,
             chat_type=chat.type if chat else ChatType.PRIVATE,
             message_id=message.message_id if message else None,
-            callback_data=query.data,
+            press=decode(query.data),
             language_code=query.from_user.language_code,
         )
     message = update.message

@@ -5,22 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.errors import Rejected, RetryLater, SendError, Transient, Uncertain, Unreachable
 from bot.qr import qr_png
+from bot.telegram.callbacks import keyboard
 from bot.telegram.request import NotSent
-
-Rows = list[list[tuple[str, str]]]
-
-
-def keyboard(rows: Rows | None) -> InlineKeyboardMarkup | None:
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
+from storage.outbox import Keyboard
 
 
 def map_error(err: TelegramError) -> SendError:
@@ -58,7 +50,7 @@ class TelegramSender:
         except TelegramError as err:
             raise map_error(err) from err
 
-    async def send_text(self, chat_id: int, text: str, buttons: Rows | None) -> int:
+    async def send_text(self, chat_id: int, text: str, buttons: Keyboard) -> int:
         params: dict[str, Any] = {"chat_id": chat_id, "text": text}
         markup = keyboard(buttons)
         if markup is not None:
@@ -91,7 +83,7 @@ class TelegramSender:
             raise map_error(err) from err
         return message.message_id
 
-    async def edit_buttons(self, chat_id: int, message_id: int, buttons: Rows) -> int:
+    async def edit_buttons(self, chat_id: int, message_id: int, buttons: Keyboard) -> int:
         try:
             await self._call(
                 "editMessageReplyMarkup",
