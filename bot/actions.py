@@ -9,10 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-import aiosqlite
-
 from bot import outbox, planner
-from bot.coach_actions import PAUSE_WEEKS, CoachActions, _int
+from bot.coach_actions import PAUSE_WEEKS, CoachActions, _enum, _int
 from bot.content.vocabulary import ACTIONS, FIELDS
 from bot.deps import Deps
 from bot.engine.runner import Perform
@@ -20,7 +18,9 @@ from bot.invites import create_person, deep_link, new_invite
 from bot.privacy import forget
 from bot.survey import SurveyActions
 from bot.timing import local
-from storage import timers
+from storage import appointments, people, runs, timers
+from storage.appointments import Appointment, AppointmentStatus
+from storage.db import Conn
 from storage.events import log_event
 from storage.people import Person, Role, Status, update
 from storage.people import by_id as person_by_id
@@ -41,7 +41,7 @@ class Actions(CoachActions, SurveyActions):
 
     async def perform(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         person: Person,
         run_id: int,
         action: Perform,
@@ -56,7 +56,7 @@ class Actions(CoachActions, SurveyActions):
 
     async def _do_notify_coach(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         person: Person,
         run_id: int,
         action: Perform,
@@ -65,7 +65,7 @@ class Actions(CoachActions, SurveyActions):
         await self.notify_coach(conn, person, action.message or "", dict(action.vars))
 
     async def recipient(
-        self, conn: aiosqlite.Connection, participant: Person
+        self, conn: Conn, participant: Person
     ) -> tuple[Person | None, Person | None]:
         """Who gets a participant's alerts: their coach; the backup while the coach is away;
         a coordinator when the coach was stopped. Returns (recipient, the absent coach)."""
@@ -76,11 +76,7 @@ class Actions(CoachActions, SurveyActions):
                 if backup is not None and backup.status == Status.ACTIVE:
                     return backup, coach
             return coach, None
-        rows = await conn.execute_fetchall(
-            "SELECT * FROM people WHERE role = 'coordinator' AND status = 'active'"
-            " AND telegram_id IS NOT NULL ORDER BY id LIMIT 1"
-        )
-        return (Person.from_row(rows[0]) if rows else None), coach
+        return await people.first_reachable_coordinator(conn), coach
 
     def absent_note(self, reader: Person, absent: Person) -> str:
         key = "coach.for_colleague" if absent.status == Status.ACTIVE else "coach.for_former"
@@ -104,7 +100,7 @@ class Actions(CoachActions, SurveyActions):
 
     async def notify_coach(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         person: Person,
         key: str,
         vars: dict[str, Any] | None = None,
@@ -126,7 +122,7 @@ class Actions(CoachActions, SurveyActions):
 
     async def relay(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         person: Person,
         chat_id: int,
         message_id: int,
@@ -151,7 +147,7 @@ class Actions(CoachActions, SurveyActions):
 
     async def _do_set_field(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         person: Person,
         run_id: int,
         action: Perform,
@@ -187,7 +183,7 @@ class Actions(CoachActions, SurveyActions):
 
     async def _do_end(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         person: Person,
         run_id: int,
         action: Perform,
@@ -197,7 +193,7 @@ class Actions(CoachActions, SurveyActions):
 
     async def _do_decline_consent(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         person: Person,
         run_id: int,
         action: Perform,
@@ -218,7 +214,7 @@ class Actions(CoachActions, SurveyActions):
 
     async def _do_contact_request(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         person: Person,
         run_id: int,
         action: Perform,
@@ -230,7 +226,7 @@ class Actions(CoachActions, SurveyActions):
 
     async def _do_pause(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         person: Person,
         run_id: int,
         action: Perform,
@@ -241,7 +237,7 @@ class Actions(CoachActions, SurveyActions):
 
     async def _do_resume(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         person: Person,
         run_id: int,
         action: Perform,
@@ -249,7 +245,7 @@ class Actions(CoachActions, SurveyActions):
     ) -> None:
         await self.resume(conn, person)
 
-    async def resume(self, conn: aiosqlite.Connection, person: Person) -> None:
+    async def resume(self, conn: Conn, person: Person) -> None:
         if person.status not in (Status.PAUSED, Status.STOPPED, Status.UNREACHABLE):
             return
         await update(conn, person.id, status=Status.ACTIVE.value, paused_until=None)
@@ -261,7 +257,7 @@ class Actions(CoachActions, SurveyActions):
 
     async def _do_forget(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         actor: Person,
         run_id: int,
         action: Perform,
@@ -278,14 +274,14 @@ class Actions(CoachActions, SurveyActions):
         if target.telegram_id is not None:
             text = outbox.render(self.deps, target, "privacy.forgotten", {"name": target.name})
             await outbox.message(conn, self.deps, None, target.telegram_id, text)
-        await self.host.cancel_runs(conn, target.id)
+        await runs.cancel_open(conn, target.id)
         await forget(conn, self.deps, target, "participant" if actor is target else "coordinator")
         if actor is not target:
             await outbox.say(conn, self.deps, actor, "privacy.forgotten_by_coordinator")
 
     async def _do_stop(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         person: Person,
         run_id: int,
         action: Perform,
@@ -294,37 +290,29 @@ class Actions(CoachActions, SurveyActions):
         await update(conn, person.id, status=Status.STOPPED.value)
         await outbox.cancel_unsolicited(conn, person.id)
         await timers.cancel(conn, person.id)
-        await self._drop_queued(conn, person.id)
+        await runs.cancel_queued(conn, person.id)
         await log_event(conn, self.deps.clock.now(), "stopped", person.id, person.coach_id)
-
-    async def _drop_queued(self, conn: aiosqlite.Connection, person_id: int) -> None:
-        await conn.execute(
-            "UPDATE runs SET status = 'cancelled' WHERE person_id = ? AND status = 'queued'",
-            (person_id,),
-        )
 
     async def _do_appointment_answer(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         person: Person,
         run_id: int,
         action: Perform,
         context: dict[str, Any],
     ) -> None:
-        value = str(action.params.get("value"))
-        appointment_id = action.vars.get("appointment_id")
-        if value not in ("confirmed", "declined") or appointment_id is None:
+        status = _enum(AppointmentStatus, action.params.get("value"))
+        appointment_id = _int(action.vars.get("appointment_id"))
+        if status is None or appointment_id is None:
+            return
+        if status not in (AppointmentStatus.CONFIRMED, AppointmentStatus.DECLINED):
             return
         now = self.deps.clock.now()
-        await conn.execute(
-            "UPDATE appointments SET status = ?, updated_at = ? WHERE id = ? AND"
-            " participant_id = ? AND status != 'cancelled'",
-            (value, to_db(now), appointment_id, person.id),
-        )
+        await appointments.answer(conn, now, appointment_id, person.id, status)
         await log_event(
             conn,
             now,
-            f"appointment_{value}",
+            f"appointment_{status.value}",
             person.id,
             person.coach_id,
             ref=f"appointment:{appointment_id}",
@@ -334,7 +322,7 @@ class Actions(CoachActions, SurveyActions):
 
     async def _do_create_invite(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         coach: Person,
         run_id: int,
         action: Perform,
@@ -367,16 +355,9 @@ class Actions(CoachActions, SurveyActions):
         )
 
     async def _appointment(
-        self, conn: aiosqlite.Connection, coach: Person, appointment_id: Any
-    ) -> Any:
-        try:
-            rows = await conn.execute_fetchall(
-                "SELECT * FROM appointments WHERE id = ? AND coach_id = ?",
-                (int(appointment_id), coach.id),
-            )
-        except (TypeError, ValueError):
-            return None
-        return rows[0] if rows else None
+        self, conn: Conn, coach: Person, appointment_id: Any
+    ) -> Appointment | None:
+        return await appointments.of_coach(conn, coach.id, _int(appointment_id))
 
     def _starts_at(self, answers: dict[str, Any]) -> datetime | None:
         try:
@@ -388,7 +369,7 @@ class Actions(CoachActions, SurveyActions):
 
     async def _do_create_appointment(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         coach: Person,
         run_id: int,
         action: Perform,
@@ -406,20 +387,9 @@ class Actions(CoachActions, SurveyActions):
         place_name = place.name if place else str(answers.get("place_text", ""))[:120]
         address = place.address if place else None
         now = self.deps.clock.now()
-        cur = await conn.execute(
-            "INSERT INTO appointments (participant_id, coach_id, starts_at, place, address,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                participant.id,
-                coach.id,
-                to_db(starts_at),
-                place_name,
-                address,
-                to_db(now),
-                to_db(now),
-            ),
+        appointment_id = await appointments.add(
+            conn, now, participant.id, coach.id, starts_at, place_name, address
         )
-        appointment_id = int(cur.lastrowid or 0)
         await planner.schedule_reminders(
             conn,
             self.deps,
@@ -460,30 +430,35 @@ class Actions(CoachActions, SurveyActions):
 
     async def _do_move_appointment(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         coach: Person,
         run_id: int,
         action: Perform,
         context: dict[str, Any],
     ) -> None:
         answers = action.vars.get("answers", {})
-        row = await self._appointment(conn, coach, answers.get("which"))
+        appointment = await self._appointment(conn, coach, answers.get("which"))
         starts_at = self._starts_at(answers)
-        if row is None or starts_at is None:
+        if appointment is None or starts_at is None:
             await self.refuse(conn, coach, "invalid_action")
             return
-        participant = await person_by_id(conn, row["participant_id"])
+        participant = await person_by_id(conn, appointment.participant_id)
         if participant is None:
             return
         now = self.deps.clock.now()
-        await planner.move_appointment(conn, self.deps, row, starts_at)
+        await planner.move_appointment(conn, self.deps, appointment, starts_at)
         await log_event(
-            conn, now, "appointment_moved", participant.id, coach.id, ref=f"appointment:{row['id']}"
+            conn,
+            now,
+            "appointment_moved",
+            participant.id,
+            coach.id,
+            ref=f"appointment:{appointment.id}",
         )
         vars = {
             "when": starts_at.isoformat(),
-            "place": row["place"],
-            "address": row["address"] or "",
+            "place": appointment.place,
+            "address": appointment.address or "",
             "participant": participant.name,
         }
         if participant.status == Status.ACTIVE:
@@ -500,34 +475,31 @@ class Actions(CoachActions, SurveyActions):
 
     async def _do_cancel_appointment(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         coach: Person,
         run_id: int,
         action: Perform,
         context: dict[str, Any],
     ) -> None:
         answers = action.vars.get("answers", {})
-        row = await self._appointment(conn, coach, answers.get("which"))
-        if row is None:
+        appointment = await self._appointment(conn, coach, answers.get("which"))
+        if appointment is None:
             await self.refuse(conn, coach, "invalid_action")
             return
-        participant = await person_by_id(conn, row["participant_id"])
+        participant = await person_by_id(conn, appointment.participant_id)
         if participant is None:
             return
         now = self.deps.clock.now()
-        starts_at = from_db(row["starts_at"])
-        await conn.execute(
-            "UPDATE appointments SET status = 'cancelled', updated_at = ? WHERE id = ?",
-            (to_db(now), row["id"]),
-        )
-        await planner.cancel_reminders(conn, participant.id, row["id"], coach.id)
+        starts_at = appointment.starts_at
+        await appointments.cancel(conn, now, appointment.id)
+        await planner.cancel_reminders(conn, participant.id, appointment.id, coach.id)
         await log_event(
             conn,
             now,
             "appointment_cancelled",
             participant.id,
             coach.id,
-            ref=f"appointment:{row['id']}",
+            ref=f"appointment:{appointment.id}",
         )
         vars = {"when": starts_at.isoformat(), "participant": participant.name}
         if participant.status == Status.ACTIVE:

@@ -6,26 +6,30 @@ away and handover. Every action re-checks that the participant is in the actor's
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
-
-import aiosqlite
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot import outbox, planner
 from bot.engine.runner import Perform
 from bot.invites import create_person, deep_link, new_invite
 from bot.survey import record_ladder
 from bot.timing import local
-from storage import timers
+from storage import appointments, people, runs, timers
+from storage import outbox as stored_outbox
+from storage.appointments import Attendance
+from storage.db import Conn
 from storage.events import log_event
 from storage.people import Person, Role, Status, update
 from storage.people import by_id as person_by_id
-from storage.times import from_db, to_db
+from storage.times import to_db
 
 if TYPE_CHECKING:
     from bot.deps import Deps
     from bot.flowhost import FlowHost
 
 PAUSE_WEEKS = {"1w": 1, "2w": 2, "4w": 4}
+
+E = TypeVar("E", bound=StrEnum)
 
 
 def _answers(action: Perform) -> dict[str, Any]:
@@ -38,7 +42,7 @@ class CoachActions:
 
     # --- shared helpers -------------------------------------------------------
 
-    async def owned(self, conn: aiosqlite.Connection, actor: Person, pid: Any) -> Person | None:
+    async def owned(self, conn: Conn, actor: Person, pid: Any) -> Person | None:
         """The participant if `actor` is their coach; None (and a logged refusal) otherwise."""
         try:
             participant = await person_by_id(conn, int(pid))
@@ -49,22 +53,17 @@ class CoachActions:
             return None
         return participant
 
-    async def refuse(self, conn: aiosqlite.Connection, actor: Person, why: str) -> None:
+    async def refuse(self, conn: Conn, actor: Person, why: str) -> None:
         """A polite "not possible" and an audit event."""
         await log_event(conn, self.deps.clock.now(), "refused", actor.id, value=why)
         await outbox.say(conn, self.deps, actor, "not_allowed")
 
-    async def pause_person(
-        self, conn: aiosqlite.Connection, person: Person, weeks: int
-    ) -> datetime:
+    async def pause_person(self, conn: Conn, person: Person, weeks: int) -> datetime:
         now = self.deps.clock.now()
         until = now + timedelta(weeks=weeks)
         await update(conn, person.id, status=Status.PAUSED.value, paused_until=to_db(until))
         await outbox.cancel_unsolicited(conn, person.id)
-        await conn.execute(
-            "UPDATE runs SET status = 'cancelled' WHERE person_id = ? AND status = 'queued'",
-            (person.id,),
-        )
+        await runs.cancel_queued(conn, person.id)
         await timers.cancel(conn, person.id, kind="resume")
         await timers.add(conn, now, person.id, "resume", {}, until, ref="resume")
         await log_event(conn, now, "paused", person.id, person.coach_id, value=f"{weeks}w")
@@ -74,7 +73,7 @@ class CoachActions:
 
     async def _do_ask_reply(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         coach: Person,
         run_id: int,
         action: Perform,
@@ -93,7 +92,7 @@ class CoachActions:
 
     async def _do_show_invite(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         coach: Person,
         run_id: int,
         action: Perform,
@@ -122,7 +121,7 @@ class CoachActions:
 
     async def _do_send_nudge(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         coach: Person,
         run_id: int,
         action: Perform,
@@ -173,74 +172,62 @@ class CoachActions:
 
     async def _do_cancel_nudge(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         coach: Person,
         run_id: int,
         action: Perform,
         context: dict[str, Any],
     ) -> None:
-        rows = await conn.execute_fetchall(
-            "SELECT o.id, p.name FROM outbox o JOIN people p ON p.id = o.person_id"
-            " WHERE o.id = ? AND o.tag = 'nudge' AND o.status = 'pending' AND p.coach_id = ?",
-            (_answers(action).get("which"), coach.id),
-        )
-        if not rows:
+        name = await stored_outbox.cancel_nudge(conn, coach.id, _answers(action).get("which"))
+        if name is None:
             await outbox.say(conn, self.deps, coach, "nudge.already_gone")
             return
-        await conn.execute(
-            "UPDATE outbox SET status = 'cancelled', payload = '{}' WHERE id = ?", (rows[0]["id"],)
-        )
-        await outbox.say(
-            conn, self.deps, coach, "nudge.cancelled", {"participant": rows[0]["name"]}
-        )
+        await outbox.say(conn, self.deps, coach, "nudge.cancelled", {"participant": name})
 
     # --- attendance and new times ---------------------------------------------
 
     async def _do_record_attendance(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         coach: Person,
         run_id: int,
         action: Perform,
         context: dict[str, Any],
     ) -> None:
         answers = _answers(action)
-        value = str(answers.get(action.params["from"]))
-        rows = await conn.execute_fetchall(
-            "SELECT * FROM appointments WHERE id = ? AND coach_id = ?",
-            (answers.get("which"), coach.id),
-        )
-        if not rows or value not in ("came", "no_show", "cancelled"):
+        attendance = _enum(Attendance, answers.get(action.params["from"]))
+        appointment = await appointments.of_coach(conn, coach.id, _int(answers.get("which")))
+        if appointment is None or attendance is None:
             await self.refuse(conn, coach, "invalid_action")
             return
-        row = rows[0]
         now = self.deps.clock.now()
-        await conn.execute(
-            "UPDATE appointments SET attendance = ?, updated_at = ? WHERE id = ?",
-            (value, to_db(now), row["id"]),
-        )
+        await appointments.set_attendance(conn, now, appointment.id, attendance)
         await log_event(
             conn,
             now,
-            f"attendance_{value}",
-            row["participant_id"],
+            f"attendance_{attendance.value}",
+            appointment.participant_id,
             coach.id,
-            ref=f"appointment:{row['id']}",
+            ref=f"appointment:{appointment.id}",
         )
-        participant = await person_by_id(conn, row["participant_id"])
-        if value == "no_show" and participant is not None and participant.status == Status.ACTIVE:
+        participant = await person_by_id(conn, appointment.participant_id)
+        if (
+            attendance == Attendance.NO_SHOW
+            and participant is not None
+            and participant.status == Status.ACTIVE
+        ):
             await self.host.start(
                 conn,
                 participant,
                 "missed",
-                {"appointment_id": row["id"], "when": from_db(row["starts_at"]).isoformat()},
+                {"appointment_id": appointment.id, "when": appointment.starts_at.isoformat()},
                 scheduled=True,
                 expires=now + timedelta(days=7),
             )
 
     async def _do_reschedule(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         participant: Person,
         run_id: int,
         action: Perform,
@@ -248,27 +235,24 @@ class CoachActions:
     ) -> None:
         """The participant picked one of the proposed new times: the appointment moves."""
         picked = _answers(action).get(action.params["from"])
-        appointment_id = action.vars.get("appointment_id")
-        rows = await conn.execute_fetchall(
-            "SELECT * FROM appointments WHERE id = ? AND participant_id = ?",
-            (appointment_id, participant.id),
+        appointment = await appointments.of_participant(
+            conn, participant.id, _int(action.vars.get("appointment_id"))
         )
         try:
             starts_at = datetime.fromisoformat(str(picked))
         except ValueError:
             return
-        if not rows or starts_at <= self.deps.clock.now():
+        if appointment is None or starts_at <= self.deps.clock.now():
             return
-        row = rows[0]
         now = self.deps.clock.now()
-        await planner.move_appointment(conn, self.deps, row, starts_at)
+        await planner.move_appointment(conn, self.deps, appointment, starts_at)
         await log_event(
             conn,
             now,
             "appointment_rescheduled",
             participant.id,
-            row["coach_id"],
-            ref=f"appointment:{row['id']}",
+            appointment.coach_id,
+            ref=f"appointment:{appointment.id}",
         )
         await self.notify_coach(  # type: ignore[attr-defined]
             conn, participant, "coach.participant_picked_time", {"when": starts_at.isoformat()}
@@ -278,7 +262,7 @@ class CoachActions:
 
     async def _do_pause_participant(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         coach: Person,
         run_id: int,
         action: Perform,
@@ -308,7 +292,7 @@ class CoachActions:
 
     async def _do_end_trajectory(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         coach: Person,
         run_id: int,
         action: Perform,
@@ -347,7 +331,7 @@ class CoachActions:
 
     async def _do_set_away(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         coach: Person,
         run_id: int,
         action: Perform,
@@ -377,7 +361,7 @@ class CoachActions:
 
     async def _do_coach_back(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         coach: Person,
         run_id: int,
         action: Perform,
@@ -389,7 +373,7 @@ class CoachActions:
 
     async def _do_handover(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         coordinator: Person,
         run_id: int,
         action: Perform,
@@ -413,19 +397,14 @@ class CoachActions:
             await self.refuse(conn, coordinator, "invalid_action")
             return
         who = answers.get("who")
-        sql = "SELECT * FROM people WHERE role = 'participant' AND coach_id = ?"
-        params: tuple[Any, ...] = (old.id,)
-        if who != "all":
-            sql += " AND id = ?"
-            params = (old.id, _int(who))
-        moved = [Person.from_row(r) for r in await conn.execute_fetchall(sql, params)]
+        one = None if who == "all" else _int(who)
+        moved = [
+            p for p in await people.participants_of(conn, old.id) if who == "all" or p.id == one
+        ]
         now = self.deps.clock.now()
         for participant in moved:
             await update(conn, participant.id, coach_id=new.id)
-            await conn.execute(
-                "UPDATE appointments SET coach_id = ? WHERE participant_id = ? AND starts_at > ?",
-                (new.id, participant.id, to_db(now)),
-            )
+            await appointments.hand_over_upcoming(conn, now, participant.id, new.id)
             await log_event(conn, now, "handed_over", participant.id, new.id, ref=f"from:{old.id}")
             if participant.status in (Status.ACTIVE, Status.PAUSED):
                 await outbox.say(
@@ -445,7 +424,7 @@ class CoachActions:
 
     async def _do_create_coach_invite(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         coordinator: Person,
         run_id: int,
         action: Perform,
@@ -469,7 +448,7 @@ class CoachActions:
 
     async def _do_set_coach_active(
         self,
-        conn: aiosqlite.Connection,
+        conn: Conn,
         coordinator: Person,
         run_id: int,
         action: Perform,
@@ -497,4 +476,12 @@ def _int(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
+        return None
+
+
+def _enum(kind: type[E], value: Any) -> E | None:
+    """The member of `kind` whose value is `value`, or None (callback data can be forged)."""
+    try:
+        return kind(str(value))
+    except ValueError:
         return None

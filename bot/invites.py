@@ -5,12 +5,10 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-import aiosqlite
-
 from bot.deps import Deps
+from storage import invites, people
+from storage.db import Conn
 from storage.people import Person, Role
-from storage.people import by_id as person_by_id
-from storage.times import from_db, to_db
 
 
 def token_hash(token: str) -> str:
@@ -22,7 +20,7 @@ def deep_link(username: str, token: str) -> str:
 
 
 async def create_person(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     now: datetime,
     role: Role,
     name: str,
@@ -30,35 +28,19 @@ async def create_person(
     coach_id: int | None = None,
     language: str | None = None,
 ) -> int:
-    cur = await conn.execute(
-        "INSERT INTO people (role, name, language, coach_id, status, created_at)"
-        " VALUES (?, ?, ?, ?, 'invited', ?)",
-        (role.value, name, language, coach_id, to_db(now)),
-    )
-    return int(cur.lastrowid or 0)
+    return await people.add(conn, now, role, name, coach_id=coach_id, language=language)
 
 
-async def new_invite(
-    conn: aiosqlite.Connection, deps: Deps, person_id: int
-) -> tuple[str, datetime]:
+async def new_invite(conn: Conn, deps: Deps, person_id: int) -> tuple[str, datetime]:
     """A fresh token for a person (older unused ones stop working)."""
     now = deps.clock.now()
     token = deps.new_token()
     expires = now + deps.settings.invite_ttl
-    await conn.execute(
-        "UPDATE invites SET expires_at = ? WHERE person_id = ? AND used_at IS NULL",
-        (to_db(now), person_id),
-    )
-    await conn.execute(
-        "INSERT INTO invites (token_hash, person_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-        (token_hash(token), person_id, to_db(now), to_db(expires)),
-    )
+    await invites.issue(conn, now, person_id, token_hash(token), expires)
     return token, expires
 
 
-async def redeem(
-    conn: aiosqlite.Connection, deps: Deps, token: str, telegram_id: int
-) -> Person | None:
+async def redeem(conn: Conn, deps: Deps, token: str, telegram_id: int) -> Person | None:
     """The invited person if the token is valid, unused and unexpired and `telegram_id`
     may take it (nobody registered yet, or the same person again); marks it used.
     A refused token stays valid for the person it was made for.
@@ -67,24 +49,13 @@ async def redeem(
     expired tokens all give None, so callers answer them the same way.
     """
     now = deps.clock.now()
-    rows = await conn.execute_fetchall(
-        "SELECT id, person_id, expires_at, used_at FROM invites WHERE token_hash = ?",
-        (token_hash(token),),
-    )
-    if not rows:
+    invite = await invites.by_hash(conn, token_hash(token))
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
         return None
-    row = rows[0]
-    if row["used_at"] is not None or from_db(row["expires_at"]) <= now:
+    invited = await people.by_id(conn, invite.person_id)
+    holder = await people.by_telegram(conn, telegram_id)
+    if invited is None or invited.telegram_id is not None or holder is not None:
         return None
-    invited = await person_by_id(conn, row["person_id"])
-    holder = await conn.execute_fetchall(
-        "SELECT id FROM people WHERE telegram_id = ?", (telegram_id,)
-    )
-    if invited is None or invited.telegram_id is not None or holder:
-        return None
-    cur = await conn.execute(
-        "UPDATE invites SET used_at = ? WHERE id = ? AND used_at IS NULL", (to_db(now), row["id"])
-    )
-    if cur.rowcount != 1:
+    if not await invites.mark_used(conn, now, invite.id):
         return None
     return invited

@@ -15,12 +15,13 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-import aiosqlite
-
 from bot.deps import Deps
-from bot.privacy import RETENTION_CANDIDATES, retain, retention_cutoffs
-from bot.survey import LADDER_CANDIDATES, ask_ladder
+from bot.privacy import retain, retention_cutoffs
+from bot.survey import ask_ladder, ladder_cutoff
 from bot.timing import add_months, local
+from storage import erasure, outbox, people
+from storage import periodic as stored_periodic
+from storage.db import Conn
 from storage.events import log_event
 from storage.people import Person
 from storage.times import from_db, to_db
@@ -38,50 +39,30 @@ def daily_day(deps: Deps) -> date | None:
 
 CHUNK = 200  # participants per write transaction
 
-Step = Callable[[aiosqlite.Connection, Deps, "FlowHost", Any], Awaitable[bool]]
+# The people a job looks at: (conn, *its parameters, after=id, limit=n) -> a page of them,
+# ids above `after` in id order (storage.people / storage.erasure).
+Candidates = Callable[..., Awaitable[list[Person]]]
+Step = Callable[[Conn, Deps, "FlowHost", Person], Awaitable[bool]]
 
 
 async def in_chunks(
-    deps: Deps, select: str, params: tuple[Any, ...], step: Step, host: FlowHost
+    deps: Deps, candidates: Candidates, params: tuple[Any, ...], step: Step, host: FlowHost
 ) -> int:
-    """Run `step` for each row of `select` (people, `WHERE …` last), CHUNK rows per write
-    transaction, rows read fresh in each; returns how many steps did something."""
+    """Run `step` for each person `candidates` finds, CHUNK people per write transaction,
+    read fresh in each; returns how many steps did something."""
     done, after = 0, 0
     while True:
         async with deps.db.transaction() as conn:
-            rows = await conn.execute_fetchall(
-                f"{select} AND id > ? ORDER BY id LIMIT ?", (*params, after, CHUNK)
-            )
-            for row in rows:
-                done += bool(await step(conn, deps, host, row))
-        if len(rows) < CHUNK:
+            found = await candidates(conn, *params, after=after, limit=CHUNK)
+            for person in found:
+                done += bool(await step(conn, deps, host, person))
+        if len(found) < CHUNK:
             return done
-        after = rows[-1]["id"]
+        after = found[-1].id
         await asyncio.sleep(0)  # let updates and sends in between chunks
 
 
-async def ran_today(conn: aiosqlite.Connection, job: str, today: date) -> bool:
-    rows = await conn.execute_fetchall("SELECT last_day FROM periodic WHERE job = ?", (job,))
-    return bool(rows) and rows[0]["last_day"] >= today.isoformat()
-
-
-async def mark_ran(conn: aiosqlite.Connection, job: str, today: date) -> None:
-    await conn.execute(
-        "INSERT INTO periodic (job, last_day) VALUES (?, ?)"
-        " ON CONFLICT(job) DO UPDATE SET last_day = excluded.last_day",
-        (job, today.isoformat()),
-    )
-
-
-SILENT_CANDIDATES = (
-    "SELECT * FROM people WHERE role = 'participant' AND status = 'active'"
-    " AND silent_since IS NULL"
-)
-
-
-async def flag_if_silent(
-    conn: aiosqlite.Connection, deps: Deps, host: FlowHost, row: Any
-) -> bool:
+async def flag_if_silent(conn: Conn, deps: Deps, host: FlowHost, person: Person) -> bool:
     """Flag a participant who went silent and tell the coach once per silent spell.
 
     Silent: the last N unasked messages got no reaction, or no contact for D days
@@ -89,52 +70,40 @@ async def flag_if_silent(
     """
     silence = deps.content.schedules.silence
     now = deps.clock.now()
-    person = Person.from_row(row)
-    since = person.last_contact_at or row["consent_at"] or row["created_at"]
-    unanswered = await conn.execute_fetchall(
-        "SELECT COUNT(*) AS n FROM outbox WHERE person_id = ? AND unsolicited = 1"
-        " AND status = 'sent' AND kind = 'message' AND sent_at > ?",
-        (person.id, since),
-    )
-    days = (now - from_db(since)).days
+    stored = person.last_contact_at or person.consent_at or person.created_at
+    if stored is None:  # created_at is never empty in the database
+        return False
+    since = from_db(stored)
+    unanswered = await outbox.unanswered_since(conn, person.id, since)
+    days = (now - since).days
     reason = None
-    if unanswered[0]["n"] >= silence.after_messages:
+    if unanswered >= silence.after_messages:
         reason = "messages"
     elif days >= silence.after_days:
         reason = "days"
     if reason is None:
         return False
-    await conn.execute("UPDATE people SET silent_since = ? WHERE id = ?", (to_db(now), person.id))
+    await people.update(conn, person.id, silent_since=to_db(now))
     await log_event(conn, now, "silent_flagged", person.id, person.coach_id, value=reason)
     await host.actions.notify_coach(
-        conn, person, "coach.silent", {"count": unanswered[0]["n"], "days": days, "reason": reason}
+        conn, person, "coach.silent", {"count": unanswered, "days": days, "reason": reason}
     )
     return True
 
 
-TRAJECTORY_CANDIDATES = (
-    "SELECT * FROM people WHERE role = 'participant' AND trajectory_start IS NOT NULL"
-    " AND trajectory_end IS NULL AND five_month_notified_at IS NULL"
-    " AND status IN ('active', 'paused')"
-)
-
-
-async def remind_trajectory_length(
-    conn: aiosqlite.Connection, deps: Deps, host: FlowHost, row: Any
-) -> bool:
+async def remind_trajectory_length(conn: Conn, deps: Deps, host: FlowHost, person: Person) -> bool:
     """Tell the coach once when a trajectory reaches `remind_at_months`."""
     rules = deps.content.schedules.trajectory
     now = deps.clock.now()
     tz = deps.content.tz
-    start: datetime = from_db(row["trajectory_start"])
+    if person.trajectory_start is None:  # never: the candidates have a start
+        return False
+    start: datetime = from_db(person.trajectory_start)
     start_day = start.astimezone(tz).date()
     if now.astimezone(tz).date() < add_months(start_day, rules.remind_at_months):
         return False
-    person = Person.from_row(row)
     end = local(add_months(start_day, rules.max_months), deps.content.schedules.daily_at, tz)
-    await conn.execute(
-        "UPDATE people SET five_month_notified_at = ? WHERE id = ?", (to_db(now), person.id)
-    )
+    await people.update(conn, person.id, five_month_notified_at=to_db(now))
     await log_event(conn, now, "trajectory_nearing_end", person.id, person.coach_id)
     await host.actions.notify_coach(
         conn,
@@ -145,29 +114,34 @@ async def remind_trajectory_length(
     return True
 
 
-async def _retain(conn: aiosqlite.Connection, deps: Deps, host: FlowHost, row: Any) -> bool:
-    await retain(conn, deps, row)
+async def _retain(conn: Conn, deps: Deps, host: FlowHost, person: Person) -> bool:
+    await retain(conn, deps, person)
     return True
 
 
 # name → (the people it looks at, their parameters, the step per person); the names are
 # the `periodic` table's keys.
-DAILY_JOBS: dict[str, tuple[str, Callable[[Deps], tuple[Any, ...]], Step]] = {
-    "silent_scan": (SILENT_CANDIDATES, lambda deps: (), flag_if_silent),
-    "trajectory_length": (TRAJECTORY_CANDIDATES, lambda deps: (), remind_trajectory_length),
-    "ladder_monthly": (LADDER_CANDIDATES, lambda deps: (), ask_ladder),
-    "retention": (RETENTION_CANDIDATES, retention_cutoffs, _retain),
+DAILY_JOBS: dict[str, tuple[Candidates, Callable[[Deps], tuple[Any, ...]], Step]] = {
+    "silent_scan": (people.silent_candidates, lambda deps: (), flag_if_silent),
+    "trajectory_length": (
+        people.open_trajectories_unnotified,
+        lambda deps: (),
+        remind_trajectory_length,
+    ),
+    "ladder_monthly": (people.ladder_due, ladder_cutoff, ask_ladder),
+    "retention": (erasure.due_for_retention, retention_cutoffs, _retain),
 }
 
 
 async def run_daily(deps: Deps, host: FlowHost, today: date) -> dict[str, int]:
     """The jobs not yet run on `today`; returns how many people each one acted on."""
     counts: dict[str, int] = {}
-    for job, (select, params, step) in DAILY_JOBS.items():
+    for job, (candidates, params, step) in DAILY_JOBS.items():
         async with deps.db.transaction() as conn:
-            if await ran_today(conn, job, today):
+            last = await stored_periodic.last_day(conn, job)
+            if last is not None and last >= today:
                 continue
-        counts[job] = await in_chunks(deps, select, params(deps), step, host)
+        counts[job] = await in_chunks(deps, candidates, params(deps), step, host)
         async with deps.db.transaction() as conn:
-            await mark_ran(conn, job, today)
+            await stored_periodic.mark_ran(conn, job, today)
     return counts

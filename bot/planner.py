@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
-
-import aiosqlite
 
 from bot.content.schedules import parse_offset
 from bot.deps import Deps
 from bot.timing import WEEKDAYS, after_offset, days_before, fit_window, next_weekly
-from storage import timers
+from storage import appointments, people, runs, timers
+from storage.appointments import Appointment
+from storage.db import Conn
 from storage.people import Person, Status
-from storage.times import from_db, to_db
+from storage.times import from_db
 
 
 def reminder_times(deps: Deps, starts_at: datetime) -> list[tuple[str, str, datetime]]:
@@ -32,7 +31,7 @@ def reminder_times(deps: Deps, starts_at: datetime) -> list[tuple[str, str, date
 
 
 async def schedule_reminders(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     deps: Deps,
     appointment_id: int,
     participant_id: int,
@@ -79,21 +78,17 @@ async def schedule_reminders(
 
 
 async def cancel_reminders(
-    conn: aiosqlite.Connection, participant_id: int, appointment_id: int, coach_id: int | None
+    conn: Conn, participant_id: int, appointment_id: int, coach_id: int | None
 ) -> None:
     await timers.cancel(conn, participant_id, f"appointment:{appointment_id}:")
     if coach_id is not None:
         await timers.cancel(conn, coach_id, f"appointment:{appointment_id}:")
     # A reminder already waiting behind another question goes too.
-    await conn.execute(
-        "UPDATE runs SET status = 'cancelled' WHERE person_id = ? AND status = 'queued'"
-        " AND json_extract(state, '$.vars.appointment_id') = ?",
-        (participant_id, appointment_id),
-    )
+    await runs.cancel_queued(conn, participant_id, appointment_id)
 
 
 async def schedule_followups(
-    conn: aiosqlite.Connection, deps: Deps, participant_id: int, ended: datetime
+    conn: Conn, deps: Deps, participant_id: int, ended: datetime
 ) -> datetime | None:
     """Timers for the follow-up campaign after a trajectory ends; returns the first."""
     followups = deps.content.schedules.followups
@@ -116,7 +111,7 @@ async def schedule_followups(
     return first
 
 
-async def plan_checkin(conn: aiosqlite.Connection, deps: Deps, person: Person) -> None:
+async def plan_checkin(conn: Conn, deps: Deps, person: Person) -> None:
     """Make sure the next weekly check-in is planned (idempotent)."""
     if person.status != Status.ACTIVE or person.checkin_day not in WEEKDAYS:
         await timers.cancel(conn, person.id, "checkin:")
@@ -129,19 +124,10 @@ async def plan_checkin(conn: aiosqlite.Connection, deps: Deps, person: Person) -
     if at is None:
         return
     due = next_weekly(now, person.checkin_day, at, deps.content.tz)
-    pending = await conn.execute_fetchall(
-        "SELECT ref FROM timers WHERE person_id = ? AND status = 'pending'"
-        " AND ref LIKE 'checkin:%'",
-        (person.id,),
-    )
     wanted = f"checkin:{due.date().isoformat()}"
-    for row in pending:
-        if row["ref"] != wanted:  # the chosen day or time changed
-            await conn.execute(
-                "UPDATE timers SET status = 'cancelled' WHERE person_id = ? AND "
-                "ref = ? AND status = 'pending'",
-                (person.id, row["ref"]),
-            )
+    for ref in await timers.pending_refs(conn, person.id, "checkin:"):
+        if ref != wanted:  # the chosen day or time changed
+            await timers.cancel_ref(conn, person.id, ref)
     await timers.add(
         conn,
         now,
@@ -154,36 +140,28 @@ async def plan_checkin(conn: aiosqlite.Connection, deps: Deps, person: Person) -
     )
 
 
-async def plan_all_checkins(conn: aiosqlite.Connection, deps: Deps) -> int:
+async def plan_all_checkins(conn: Conn, deps: Deps) -> int:
     """Plan the next check-in of everyone who should have one and has none pending
     (a changed day or time is planned when it changes)."""
-    rows = await conn.execute_fetchall(
-        "SELECT p.* FROM people p WHERE p.role = 'participant' AND p.status = 'active'"
-        " AND p.checkin_day IS NOT NULL AND p.checkin_day != 'none' AND NOT EXISTS"
-        " (SELECT 1 FROM timers t WHERE t.person_id = p.id AND t.status = 'pending'"
-        " AND t.ref LIKE 'checkin:%')"
-    )
-    for row in rows:
-        await plan_checkin(conn, deps, Person.from_row(row))
-    return len(rows)
+    found = await people.active_without_pending_checkin(conn)
+    for person in found:
+        await plan_checkin(conn, deps, person)
+    return len(found)
 
 
 async def move_appointment(
-    conn: aiosqlite.Connection, deps: Deps, row: Any, starts_at: datetime
+    conn: Conn, deps: Deps, appointment: Appointment, starts_at: datetime
 ) -> None:
     """Give an appointment a new time; its reminders and attendance question follow."""
-    await conn.execute(
-        "UPDATE appointments SET starts_at = ?, status = 'planned', updated_at = ? WHERE id = ?",
-        (to_db(starts_at), to_db(deps.clock.now()), row["id"]),
-    )
-    await cancel_reminders(conn, row["participant_id"], row["id"], row["coach_id"])
+    await appointments.reschedule(conn, deps.clock.now(), appointment.id, starts_at)
+    await cancel_reminders(conn, appointment.participant_id, appointment.id, appointment.coach_id)
     await schedule_reminders(
         conn,
         deps,
-        row["id"],
-        row["participant_id"],
+        appointment.id,
+        appointment.participant_id,
         starts_at,
-        row["place"],
-        row["address"],
-        coach_id=row["coach_id"],
+        appointment.place,
+        appointment.address,
+        coach_id=appointment.coach_id,
     )

@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
 from babel.dates import format_date, format_datetime
 
 from bot.deps import Deps
 from bot.engine.model import Option
 from bot.timing import upcoming_days
-from storage.people import Person, Role, caseload
-from storage.times import from_db, to_db
+from storage import appointments as stored_appointments
+from storage import outbox, people
+from storage.appointments import AppointmentLine
+from storage.db import Conn
+from storage.people import Person, Role, Status
 
 AWAY_DAYS = 30
 PROPOSALS = 3
@@ -26,7 +28,7 @@ PROPOSALS = 3
 
 @dataclass(frozen=True)
 class Ask:
-    conn: aiosqlite.Connection
+    conn: Conn
     deps: Deps
     person: Person
     known: Mapping[str, Any]  # run vars, with "answers"
@@ -63,10 +65,10 @@ async def participants(a: Ask) -> Sequence[Option]:
     elif a.person.role != Role.COACH:
         return []
     try:
-        people = await caseload(a.conn, int(coach_id))
+        found = await people.caseload(a.conn, int(coach_id))
     except (TypeError, ValueError):
         return []
-    return [Option(str(p.id), text=p.name) for p in people]
+    return [Option(str(p.id), text=p.name) for p in found]
 
 
 async def days(a: Ask) -> Sequence[Option]:
@@ -89,49 +91,34 @@ async def places(a: Ask) -> Sequence[Option]:
     return [Option(p.id, text=p.name) for p in a.deps.content.places]
 
 
-async def _appointments(a: Ask, sql: str, params: tuple[Any, ...]) -> Sequence[Option]:
-    rows = await a.conn.execute_fetchall(
-        "SELECT a.id, a.starts_at, p.name FROM appointments a JOIN people p"
-        " ON p.id = a.participant_id WHERE a.coach_id = ? AND a.status != 'cancelled' " + sql,
-        (a.person.id, *params),
-    )
-    return [
-        Option(str(r["id"]), text=f"{r['name']} · {a.when_label(from_db(r['starts_at']))}")
-        for r in rows
-    ]
+def _appointment_options(a: Ask, lines: Sequence[AppointmentLine]) -> Sequence[Option]:
+    return [Option(str(x.id), text=f"{x.participant} · {a.when_label(x.starts_at)}") for x in lines]
 
 
 async def appointments(a: Ask) -> Sequence[Option]:
     if a.person.role != Role.COACH:
         return []
-    return await _appointments(
-        a, "AND a.starts_at > ? ORDER BY a.starts_at LIMIT 20", (to_db(a.deps.clock.now()),)
-    )
+    found = await stored_appointments.upcoming_of_coach(a.conn, a.person.id, a.deps.clock.now())
+    return _appointment_options(a, found)
 
 
 async def past_appointments(a: Ask) -> Sequence[Option]:
     if a.person.role != Role.COACH:
         return []
+    try:
+        participant_id = int(a.answers.get("who"))
+    except (TypeError, ValueError):
+        return []
     now = a.deps.clock.now()
-    return await _appointments(
-        a,
-        "AND a.participant_id = ? AND a.starts_at BETWEEN ? AND ? ORDER BY a.starts_at DESC"
-        " LIMIT 10",
-        (a.answers.get("who"), to_db(now - timedelta(days=30)), to_db(now)),
+    found = await stored_appointments.recent_of_participant(
+        a.conn, a.person.id, participant_id, now - timedelta(days=30), now
     )
+    return _appointment_options(a, found)
 
 
 async def scheduled_nudges(a: Ask) -> Sequence[Option]:
-    rows = await a.conn.execute_fetchall(
-        "SELECT o.id, o.due_at, p.name FROM outbox o JOIN people p ON p.id = o.person_id"
-        " WHERE o.tag = 'nudge' AND o.status = 'pending' AND p.coach_id = ?"
-        " ORDER BY o.due_at LIMIT 20",
-        (a.person.id,),
-    )
-    return [
-        Option(str(r["id"]), text=f"{r['name']} · {a.when_label(from_db(r['due_at']))}")
-        for r in rows
-    ]
+    found = await outbox.pending_nudges(a.conn, a.person.id)
+    return [Option(str(n.id), text=f"{n.participant} · {a.when_label(n.due_at)}") for n in found]
 
 
 async def proposed_times(a: Ask) -> Sequence[Option]:
@@ -154,24 +141,15 @@ async def proposed_times(a: Ask) -> Sequence[Option]:
 
 
 async def colleagues(a: Ask) -> Sequence[Option]:
-    rows = await a.conn.execute_fetchall(
-        "SELECT id, name, role FROM people WHERE role IN ('coach', 'coordinator')"
-        " AND status = 'active' AND id != ? ORDER BY role, name COLLATE NOCASE",
-        (a.person.id,),
-    )
-    return [Option(str(r["id"]), text=r["name"]) for r in rows]
+    return [Option(str(p.id), text=p.name) for p in await people.colleagues(a.conn, a.person.id)]
 
 
 async def coaches(a: Ask) -> Sequence[Option]:
     if a.person.role != Role.COORDINATOR:
         return []
-    rows = await a.conn.execute_fetchall(
-        "SELECT id, name, status FROM people WHERE role = 'coach' AND status != 'invited'"
-        " ORDER BY name COLLATE NOCASE"
-    )
     return [
-        Option(str(r["id"]), text=r["name"] + (" ⛔" if r["status"] == "deactivated" else ""))
-        for r in rows
+        Option(str(p.id), text=p.name + (" ⛔" if p.status == Status.DEACTIVATED else ""))
+        for p in await people.coaches(a.conn)
     ]
 
 
@@ -194,7 +172,7 @@ ANSWER_DEPENDENT = frozenset({"participants", "past_appointments"})
 
 
 async def compute(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     deps: Deps,
     person: Person,
     names: Sequence[str],

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-import aiosqlite
+from storage.db import Conn
+from storage.times import from_db, to_db
 
 
 class Role(StrEnum):
@@ -50,6 +52,8 @@ class Person:
     silent_since: str | None = None
     away_until: str | None = None
     backup_id: int | None = None
+    consent_at: str | None = None
+    created_at: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Person:
@@ -71,32 +75,165 @@ class Person:
             row["silent_since"],
             row["away_until"],
             row["backup_id"],
+            row["consent_at"],
+            row["created_at"],
         )
 
 
-async def by_id(conn: aiosqlite.Connection, person_id: int | None) -> Person | None:
+@dataclass(frozen=True)
+class CaseloadLine:
+    """A participant on a coach's overview, with their next appointment."""
+
+    person: Person
+    next_appointment: datetime | None
+
+
+async def by_id(conn: Conn, person_id: int | None) -> Person | None:
+    """The person with this id, or None."""
     if person_id is None:
         return None
     rows = await conn.execute_fetchall("SELECT * FROM people WHERE id = ?", (person_id,))
     return Person.from_row(rows[0]) if rows else None
 
 
-async def by_telegram(conn: aiosqlite.Connection, telegram_id: int) -> Person | None:
-    rows = await conn.execute_fetchall(
-        "SELECT * FROM people WHERE telegram_id = ?", (telegram_id,)
-    )
+async def by_telegram(conn: Conn, telegram_id: int) -> Person | None:
+    """The person linked to this Telegram user, or None."""
+    rows = await conn.execute_fetchall("SELECT * FROM people WHERE telegram_id = ?", (telegram_id,))
     return Person.from_row(rows[0]) if rows else None
 
 
-async def update(conn: aiosqlite.Connection, person_id: int, **fields: Any) -> None:
+async def add(
+    conn: Conn,
+    now: datetime,
+    role: Role,
+    name: str,
+    *,
+    coach_id: int | None = None,
+    language: str | None = None,
+) -> int:
+    """A new person, status invited; returns the id."""
+    cur = await conn.execute(
+        "INSERT INTO people (role, name, language, coach_id, status, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (role.value, name, language, coach_id, Status.INVITED.value, to_db(now)),
+    )
+    return int(cur.lastrowid or 0)
+
+
+async def update(conn: Conn, person_id: int, **fields: Any) -> None:
+    """Set the given columns of one person."""
     names = ", ".join(f"{k} = ?" for k in fields)
     await conn.execute(f"UPDATE people SET {names} WHERE id = ?", (*fields.values(), person_id))
 
 
-async def caseload(conn: aiosqlite.Connection, coach_id: int) -> list[Person]:
+async def caseload(conn: Conn, coach_id: int) -> list[Person]:
+    """A coach's participants, except those who declined or stopped, by name."""
     rows = await conn.execute_fetchall(
         "SELECT * FROM people WHERE coach_id = ? AND role = 'participant' "
         "AND status NOT IN ('declined', 'stopped') ORDER BY name COLLATE NOCASE",
         (coach_id,),
+    )
+    return [Person.from_row(r) for r in rows]
+
+
+async def caseload_overview(conn: Conn, coach_id: int, now: datetime) -> list[CaseloadLine]:
+    """A coach's participants except those who declined, by name, each with the start of
+    their next appointment that is not cancelled."""
+    rows = await conn.execute_fetchall(
+        "SELECT p.*, (SELECT MIN(a.starts_at) FROM appointments a WHERE a.participant_id = p.id"
+        " AND a.status != 'cancelled' AND a.starts_at > ?) AS next_at"
+        " FROM people p WHERE p.coach_id = ? AND p.role = 'participant'"
+        " AND p.status NOT IN ('declined') ORDER BY p.name COLLATE NOCASE",
+        (to_db(now), coach_id),
+    )
+    return [
+        CaseloadLine(Person.from_row(r), from_db(r["next_at"]) if r["next_at"] else None)
+        for r in rows
+    ]
+
+
+async def participants_of(conn: Conn, coach_id: int) -> list[Person]:
+    """Every participant of a coach, whatever their status, by id."""
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM people WHERE role = 'participant' AND coach_id = ? ORDER BY id",
+        (coach_id,),
+    )
+    return [Person.from_row(r) for r in rows]
+
+
+async def first_reachable_coordinator(conn: Conn) -> Person | None:
+    """The active coordinator with the lowest id who is linked to Telegram."""
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM people WHERE role = 'coordinator' AND status = 'active'"
+        " AND telegram_id IS NOT NULL ORDER BY id LIMIT 1"
+    )
+    return Person.from_row(rows[0]) if rows else None
+
+
+async def colleagues(conn: Conn, person_id: int) -> list[Person]:
+    """Active coaches and coordinators other than `person_id`, by role, then name."""
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM people WHERE role IN ('coach', 'coordinator')"
+        " AND status = 'active' AND id != ? ORDER BY role, name COLLATE NOCASE",
+        (person_id,),
+    )
+    return [Person.from_row(r) for r in rows]
+
+
+async def coaches(conn: Conn) -> list[Person]:
+    """Coaches who have joined (active or deactivated), by name."""
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM people WHERE role = 'coach' AND status != 'invited'"
+        " ORDER BY name COLLATE NOCASE"
+    )
+    return [Person.from_row(r) for r in rows]
+
+
+async def active_without_pending_checkin(conn: Conn) -> list[Person]:
+    """Active participants who chose a check-in day and have no check-in timer pending."""
+    rows = await conn.execute_fetchall(
+        "SELECT p.* FROM people p WHERE p.role = 'participant' AND p.status = 'active'"
+        " AND p.checkin_day IS NOT NULL AND p.checkin_day != 'none' AND NOT EXISTS"
+        " (SELECT 1 FROM timers t WHERE t.person_id = p.id AND t.status = 'pending'"
+        " AND t.ref LIKE 'checkin:%')"
+    )
+    return [Person.from_row(r) for r in rows]
+
+
+# --- the daily jobs' candidates, a page at a time (ids above `after`, in id order) -----
+
+
+async def silent_candidates(conn: Conn, *, after: int, limit: int) -> list[Person]:
+    """Active participants not yet flagged as silent."""
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM people WHERE role = 'participant' AND status = 'active'"
+        " AND silent_since IS NULL AND id > ? ORDER BY id LIMIT ?",
+        (after, limit),
+    )
+    return [Person.from_row(r) for r in rows]
+
+
+async def open_trajectories_unnotified(conn: Conn, *, after: int, limit: int) -> list[Person]:
+    """Active or paused participants in a trajectory whose coach was not yet told it is
+    nearing its end."""
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM people WHERE role = 'participant' AND trajectory_start IS NOT NULL"
+        " AND trajectory_end IS NULL AND five_month_notified_at IS NULL"
+        " AND status IN ('active', 'paused') AND id > ? ORDER BY id LIMIT ?",
+        (after, limit),
+    )
+    return [Person.from_row(r) for r in rows]
+
+
+async def ladder_due(conn: Conn, last_before: datetime, *, after: int, limit: int) -> list[Person]:
+    """Active or paused participants in a trajectory whose ladder rung was last recorded or
+    asked at or before `last_before` (never: their trajectory started by then)."""
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM (SELECT p.*, (SELECT MAX(e.at) FROM events e WHERE e.person_id = p.id"
+        " AND e.type IN ('ladder_recorded', 'ladder_asked')) AS last_at FROM people p"
+        " WHERE p.role = 'participant' AND p.status IN ('active', 'paused')"
+        " AND p.trajectory_start IS NOT NULL AND p.trajectory_end IS NULL AND p.id > ?)"
+        " WHERE COALESCE(last_at, trajectory_start) <= ? ORDER BY id LIMIT ?",
+        (after, to_db(last_before), limit),
     )
     return [Person.from_row(r) for r in rows]

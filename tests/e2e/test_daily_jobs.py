@@ -36,11 +36,11 @@ async def test_a_daily_job_that_fails_half_way_is_finished_later_without_a_secon
     select, params, step = periodic.DAILY_JOBS["silent_scan"]
     calls: list[str] = []
 
-    async def fails_for_sara(conn: Any, deps: Any, host: Any, row: Any) -> bool:
-        calls.append(row["name"])
-        if row["name"] == "Sara" and calls.count("Sara") == 1:
+    async def fails_for_sara(conn: Any, deps: Any, host: Any, person: Any) -> bool:
+        calls.append(person.name)
+        if person.name == "Sara" and calls.count("Sara") == 1:
             raise RuntimeError("disk full")
-        return await step(conn, deps, host, row)
+        return await step(conn, deps, host, person)
 
     monkeypatch.setitem(periodic.DAILY_JOBS, "silent_scan", (select, params, fails_for_sara))
     h.clock.set(datetime(2026, 11, 12, 10, 0, tzinfo=AMS))  # 3 weeks without contact
