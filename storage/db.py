@@ -17,6 +17,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.errors import CoachbotError  # a leaf module: imports nothing of the bot
+
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
@@ -26,7 +28,7 @@ Conn = aiosqlite.Connection
 _MIGRATION = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
-class DatabaseError(Exception):
+class DatabaseError(CoachbotError):
     """The database is unusable: wrong settings, or a migration failed."""
 
 

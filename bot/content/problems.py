@@ -9,6 +9,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
+from bot.errors import CoachbotError
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -23,7 +25,7 @@ class Problem:
         return f"{self.path}:{self.line}: {self.message}"
 
 
-class ContentError(Exception):
+class ContentError(CoachbotError):
     """Content could not be loaded; carries every problem found."""
 
     def __init__(self, problems: list[Problem]) -> None:

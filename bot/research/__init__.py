@@ -1,9 +1,9 @@
 """Coordinators and research: the engagement report, the pseudonymised export and the log.
 
-Everything here is a read-only query over the database: `rows.load` reads a snapshot
-(without participants' names or Telegram ids), pure functions turn it into figures,
-and `report`, `export` and `log` present them. Small groups are suppressed in
-`suppress`; pseudonyms come from `pseudonym`.
+Everything here only reads the database: `rows.load` reads a snapshot through
+`storage.research` (without participants' names or Telegram ids), pure functions turn it
+into figures, and `report`, `export` and `log` present them. Small groups are suppressed
+in `suppress`; pseudonyms come from `pseudonym`.
 """
 
 from __future__ import annotations

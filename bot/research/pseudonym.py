@@ -16,6 +16,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from bot.errors import CoachbotError
+
 ENV_SECRET = "COACHBOT_EXPORT_SECRET"
 ENV_SECRET_FILE = "COACHBOT_EXPORT_SECRET_FILE"
 MIN_SECRET_LENGTH = 16
@@ -23,7 +25,7 @@ PREFIX = {"participant": "P", "coach": "C", "coordinator": "K"}
 HEX_DIGITS = 12  # 48 bits: collisions are negligible for thousands of people
 
 
-class SecretError(Exception):
+class SecretError(CoachbotError):
     """No usable export secret is configured."""
 
 

@@ -15,6 +15,7 @@ from jinja2 import Environment, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from bot.clock import DEFAULT_TZ, Clock, SystemClock
+from bot.errors import CoachbotError
 from bot.research import charts
 from bot.research.attendance import ANSWER_LABELS, OUTCOME_LABELS
 from bot.research.engagement import MOODS
@@ -26,8 +27,8 @@ from bot.research.survey import Item, items_from_content
 from storage.db import Database
 
 
-class UnknownCoach(ValueError):
-    """--coach names nobody with the coach role."""
+class UnknownCoach(CoachbotError, ValueError):
+    """--coach names nobody with the coach role (still a ValueError, as it was)."""
 
 
 def duration(m: Measure) -> str:

@@ -1,6 +1,7 @@
 """What the report, export and log read: plain rows from the database, loaded once.
 
-Only columns of the first migration are read (plus optional ones when they exist), so the
+The queries are in `storage.research` (the rows are defined there and re-exported here):
+only columns of the first migration are read (plus optional ones when they exist), so the
 research code keeps working while other features add columns. Names and Telegram ids are
 never loaded: nothing downstream can leak them.
 """
@@ -8,55 +9,29 @@ never loaded: nothing downstream can leak them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
+from storage import research
 from storage.db import Database
-from storage.times import from_db
+from storage.research import AppointmentRow, EventRow, PersonRow
+
+__all__ = [
+    "COACH",
+    "PARTICIPANT",
+    "AppointmentRow",
+    "EventRow",
+    "PersonRow",
+    "Scope",
+    "Snapshot",
+    "coach_ids_named",
+    "load",
+    "month_of",
+    "ref_id",
+    "week_of",
+]
 
 PARTICIPANT = "participant"
 COACH = "coach"
-
-
-@dataclass(frozen=True)
-class PersonRow:
-    """A person without name or Telegram id (coaches keep their name: staff, not subjects)."""
-
-    id: int
-    role: str
-    language: str | None
-    coach_id: int | None
-    status: str
-    consent_at: datetime | None
-    trajectory_start: datetime | None
-    trajectory_end: datetime | None
-    created_at: datetime
-    staff_name: str | None = None  # only for coaches and coordinators
-    end_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class EventRow:
-    """One row of the engagement log."""
-
-    id: int
-    at: datetime
-    type: str
-    person_id: int | None = None
-    coach_id: int | None = None
-    flow_id: str | None = None
-    step: str | None = None
-    value: str | None = None
-    ref: str | None = None
-    latency_s: float | None = None
-
-
-@dataclass(frozen=True)
-class AppointmentRow:
-    id: int
-    participant_id: int
-    coach_id: int
-    starts_at: datetime
-    status: str
 
 
 @dataclass(frozen=True)
@@ -113,82 +88,11 @@ class Scope:
         )
 
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _when(text: str | None) -> datetime | None:
-    """A stored time (UTC text as `to_db` writes it; other ISO forms are read as UTC)."""
-    if not text:
-        return None
-    try:
-        return from_db(text)
-    except ValueError:
-        pass
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-async def _columns(db: Database, table: str) -> set[str]:
-    return {row["name"] for row in await db.fetchall(f"PRAGMA table_info({table})")}
-
-
 async def load(db: Database) -> Snapshot:
     """Read people (without names of participants), events and appointments."""
-    optional = await _columns(db, "people")
-    reason = "end_reason" if "end_reason" in optional else "NULL AS end_reason"
-    people = tuple(
-        PersonRow(
-            id=row["id"],
-            role=row["role"],
-            language=row["language"],
-            coach_id=row["coach_id"],
-            status=row["status"],
-            consent_at=_when(row["consent_at"]),
-            trajectory_start=_when(row["trajectory_start"]),
-            trajectory_end=_when(row["trajectory_end"]),
-            created_at=_when(row["created_at"]) or EPOCH,
-            staff_name=row["staff_name"],
-            end_reason=row["end_reason"],
-        )
-        for row in await db.fetchall(
-            "SELECT id, role, language, coach_id, status, consent_at, trajectory_start,"
-            " trajectory_end, created_at, CASE WHEN role = 'participant' THEN NULL ELSE name END"
-            f" AS staff_name, {reason} FROM people ORDER BY id"
-        )
-    )
-    events = tuple(
-        EventRow(
-            id=row["id"],
-            at=_when(row["at"]) or EPOCH,
-            type=row["type"],
-            person_id=row["person_id"],
-            coach_id=row["coach_id"],
-            flow_id=row["flow_id"],
-            step=row["step"],
-            value=row["value"],
-            ref=row["ref"],
-            latency_s=row["latency_s"],
-        )
-        for row in await db.fetchall(
-            "SELECT id, at, type, person_id, coach_id, flow_id, step, value, ref, latency_s"
-            " FROM events ORDER BY at, id"
-        )
-    )
-    appointments = tuple(
-        AppointmentRow(
-            id=row["id"],
-            participant_id=row["participant_id"],
-            coach_id=row["coach_id"],
-            starts_at=_when(row["starts_at"]) or EPOCH,
-            status=row["status"],
-        )
-        for row in await db.fetchall(
-            "SELECT id, participant_id, coach_id, starts_at, status FROM appointments ORDER BY id"
-        )
-    )
+    people = await research.people(db)
+    events = await research.events(db)
+    appointments = await research.appointments(db)
     return Snapshot(people, events, appointments)
 
 

@@ -32,7 +32,6 @@ import errno
 import functools
 import logging
 import math
-import sqlite3
 import struct
 import tempfile
 import zlib
@@ -57,8 +56,8 @@ from bot.sandbox.demo import (
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.emulator_core import LOCAL_HOSTS
 from bot.sandbox.web_travel import TimeMachine, Travel, describe, long_day
+from storage import views
 from storage.people import Role
-from storage.times import to_db
 
 if TYPE_CHECKING:
     from bot.app import CoachbotApp
@@ -247,27 +246,23 @@ class Sandbox:
         """Every emulated user, with who they are to the bot."""
         deps = self._bot().deps
         assert deps is not None
-        rows = await deps.db.fetchall(
-            "SELECT telegram_id, role, name, language, status FROM people"
-            " WHERE telegram_id IS NOT NULL"
-        )
-        people = {int(r["telegram_id"]): r for r in rows}
+        people = await views.phone_owners(deps.db)
         catalogs = deps.content.catalogs
         phones = []
         for user in self.emulator.state()["users"]:
             if user.get("is_bot"):
                 continue
             person = people.get(int(user["id"]))
-            language = (person["language"] if person else None) or user.get("language_code")
+            language = (person.language if person else None) or user.get("language_code")
             code = catalogs.pick(language)
             phones.append(
                 {
                     "user_id": user["id"],
                     "first_name": user["first_name"],
                     "language_code": user.get("language_code"),
-                    "role": person["role"] if person else None,
-                    "name": person["name"] if person else user["first_name"],
-                    "status": person["status"] if person else None,
+                    "role": person.role if person else None,
+                    "name": person.name if person else user["first_name"],
+                    "status": person.status if person else None,
                     "language": code if person else None,
                     "language_name": catalogs.by_code[code].name if person else None,
                     "blocked": user.get("blocked", False),
@@ -306,16 +301,12 @@ class Sandbox:
         now = self.clock.now()
         found = []
         for token in sorted(seen, key=lambda t: seen[t], reverse=True):
-            row = await deps.db.fetchone(
-                "SELECT i.used_at, i.expires_at, p.name, p.language, p.role FROM invites i"
-                " JOIN people p ON p.id = i.person_id WHERE i.token_hash = ?",
-                (token_hash(token),),
-            )
-            if row is None:
+            invite = await views.invite(deps.db, token_hash(token))
+            if invite is None:
                 continue
-            if row["used_at"]:
+            if invite.used_at is not None:
                 status = "used"
-            elif row["expires_at"] <= to_db(now):
+            elif invite.expires_at <= now:
                 status = "expired"
             else:
                 status = "open"
@@ -323,9 +314,9 @@ class Sandbox:
                 {
                     "token": token,
                     "link": f"https://t.me/{BOT_USERNAME}?start={token}",
-                    "name": row["name"],
-                    "language": row["language"],
-                    "role": row["role"],
+                    "name": invite.name,
+                    "language": invite.language,
+                    "role": invite.role,
                     "status": status,
                 }
             )
@@ -525,15 +516,7 @@ class Sandbox:
 
 def refuse_used_database(path: Path) -> None:
     """Raise ValueError if ``path`` is a Coachbot database that has people in it."""
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    try:
-        with contextlib.closing(
-            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        ) as conn:
-            people = conn.execute("SELECT COUNT(*) FROM people").fetchone()[0]
-    except sqlite3.Error:
-        people = 0  # not a Coachbot database yet (or not SQLite: opening will say so)
+    people = views.people_in_file(path)
     if people:
         raise ValueError(
             f"{path} already holds {people} people: the sandbox only starts from an empty "

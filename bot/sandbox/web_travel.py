@@ -1,18 +1,17 @@
 """Time travel for the sandbox: move the ManualClock and let the bot catch up.
 
 A jump does not leap over what was scheduled in between: the clock stops at every due timer
-and outbox row on the way (read from the ``timers`` and ``outbox`` tables), the dispatcher
-runs, and only then does the clock move on. That is what a bot that was running the whole
-time would have done, so a reminder is not skipped as expired because the jump passed the
-appointment. The bot itself is untouched: only the clock moves, and ``dispatcher.tick()`` is
-called as its own loop would.
+and outbox row on the way (read through ``storage.views``), the dispatcher runs, and only
+then does the clock move on. That is what a bot that was running the whole time would have
+done, so a reminder is not skipped as expired because the jump passed the appointment. The
+bot itself is untouched: only the clock moves, and ``dispatcher.tick()`` is called as its own
+loop would.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +19,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import ManualClock
-from storage.times import from_db, to_db
+from storage import views
+from storage.timers import TimerKind
 
 if TYPE_CHECKING:
     from bot.app import CoachbotApp
@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 MAX_STEPS = 500  # stops on the way of one jump
 NEXT_HORIZON = timedelta(days=60)  # "next scheduled message" looks this far ahead
 SETTLE_SECONDS = 15.0  # real seconds to wait for paced sends at one stop
+# Timers travelling stops at, and those worth announcing as "next" (most question timeouts
+# end a question quietly).
+STOPS = (TimerKind.FLOW, TimerKind.RESUME, TimerKind.TIMEOUT)
+VISIBLE = (TimerKind.FLOW, TimerKind.RESUME)
 
 
 @dataclass(frozen=True)
@@ -110,42 +114,22 @@ class TimeMachine:
         announcing; travelling still stops at them.
         """
         db = self._db()
-        moment = to_db(self.clock.now())
-        kinds = "('flow', 'resume')" if visible else "('flow', 'resume', 'timeout')"
-        timer = await db.fetchone(
-            "SELECT t.due_at, t.kind, t.payload, p.name FROM timers t"
-            " LEFT JOIN people p ON p.id = t.person_id"
-            f" WHERE t.status = 'pending' AND t.kind IN {kinds} AND t.due_at > ?"
-            " ORDER BY t.due_at, t.id LIMIT 1",
-            (moment,),
-        )
-        message = await db.fetchone(
-            "SELECT o.due_at, p.name FROM outbox o LEFT JOIN people p ON p.id = o.person_id"
-            " WHERE o.status = 'pending' AND o.due_at > ? ORDER BY o.due_at, o.id LIMIT 1",
-            (moment,),
-        )
+        now = self.clock.now()
+        timer = await views.next_timer(db, now, VISIBLE if visible else STOPS)
+        message = await views.next_message(db, now)
         found: list[Due] = []
         if timer is not None:
-            what = str(timer["kind"])
-            if what == "flow":
-                with contextlib.suppress(ValueError, TypeError, AttributeError):
-                    what = str(json.loads(timer["payload"]).get("flow") or what)
-            found.append(Due(from_db(timer["due_at"]), what, timer["name"] or "?"))
+            what = str(timer.kind)
+            if timer.kind == TimerKind.FLOW:
+                what = str(timer.payload.get("flow") or what)
+            found.append(Due(timer.due_at, what, timer.name or "?"))
         if message is not None:
-            found.append(Due(from_db(message["due_at"]), "message", message["name"] or "?"))
+            found.append(Due(message.due_at, "message", message.name or "?"))
         return min(found, key=lambda due: due.when) if found else None
 
     async def _overdue(self) -> int:
         """Work due now that the bot has not done yet (paced sends, unfired timers)."""
-        db = self._db()
-        now = to_db(self.clock.now())
-        row = await db.fetchone(
-            "SELECT (SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')"
-            " AND due_at <= ?) + (SELECT COUNT(*) FROM timers WHERE status = 'pending'"
-            " AND due_at <= ?) AS n",
-            (now, now),
-        )
-        return int(row["n"]) if row is not None else 0
+        return await views.overdue(self._db(), self.clock.now())
 
     # -- moving ------------------------------------------------------------------------------
 

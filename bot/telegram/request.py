@@ -16,11 +16,16 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.errors import CoachbotError
+
 DEFAULT_TIMEOUTS = {"connect": 5.0, "read": 5.0, "pool": 1.0}
 
 
-class NotSent(NetworkError):
-    """The connection could not be made (refused, or no connection free in time)."""
+class NotSent(NetworkError, CoachbotError):
+    """The connection could not be made (refused, or no connection free in time).
+
+    A NetworkError first, so python-telegram-bot passes it through unchanged to `map_error`.
+    """
 
 
 def _seconds(value: Any, default: float) -> float | None:
