@@ -8,10 +8,14 @@ from pathlib import Path
 from bot.research.codebook import EVENT_TYPES
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
-CALL = re.compile(r"log_event\(\s*[^,]+,\s*[^,]+,\s*(f?)\"([a-z_{}]+)\"", re.S)
+CALL = re.compile(r"log_event\(\s*[^,]+,\s*[^,]+,\s*(f?)\"([a-z_{}.]+)\"", re.S)
 EXPANSIONS = {
     "appointment_{value}": ["appointment_confirmed", "appointment_declined"],
-    "attendance_{value}": ["attendance_came", "attendance_no_show", "attendance_cancelled"],
+    "attendance_{attendance.value}": [
+        "attendance_came",
+        "attendance_no_show",
+        "attendance_cancelled",
+    ],
 }
 
 
