@@ -394,13 +394,17 @@ def test_flow_case(case: Case) -> None:
 
 def test_every_shipped_flow_has_a_case_file_and_every_case_file_a_flow() -> None:
     files = {path.stem: path for path in case_files()}
-    missing = sorted(set(shipped()) - set(files))
-    assert not missing, f"shipped flows without a case file in {CASES_DIR}: {missing}"
-    unknown = sorted(set(files) - set(shipped()))
-    assert not unknown, f"case files for flows that do not exist: {unknown}"
-    named = {path.name: str(_read(path).get("flow")) for path in files.values()}
-    wrong = {name: flow for name, flow in named.items() if f"{flow}.yaml" != name}
-    assert not wrong, f"a case file is named after its flow; these say otherwise: {wrong}"
+    problems = [
+        f"{flow}: shipped flow without cases/{flow}.yaml" for flow in shipped() if flow not in files
+    ]
+    problems += [
+        f"{stem}.yaml: no shipped flow {stem!r}" for stem in files if stem not in shipped()
+    ]
+    for stem, path in files.items():
+        named = _read(path).get("flow")
+        if named != stem:
+            problems.append(f"{stem}.yaml: says `flow: {named}` (a file is named after its flow)")
+    assert not problems, "\n".join(problems)
 
 
 class _Visits(Mapping[str, Step]):
