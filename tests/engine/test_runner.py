@@ -1,17 +1,19 @@
-"""The pure flow engine: (flow, state, event) → (state, actions), driven with plain data."""
+"""The pure flow engine: (flow, state, event) → (state, actions), driven with plain data.
+
+These are the runner's mechanics on small flows built in code. How each shipped flow
+behaves is written as data in tests/flows/cases/ (run by tests/flows/test_flow_cases.py).
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.content.flows import load_flows
 from bot.engine.model import END, AnswerType, Flow, Option, Step, StepKind
 from bot.engine.runner import (
     Answer,
@@ -31,8 +33,6 @@ from bot.engine.runner import (
     advance,
     start,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
 
 # --- building flows in code ---------------------------------------------------
 
@@ -452,182 +452,3 @@ def test_a_run_continues_after_a_json_round_trip():
     result = advance(TWO_QUESTIONS, restored, press(restored, "no"))
     assert trace(result) == ["recorded q2='no'", "finished done"]
     assert result.state.answers == {"q1": "yes", "q2": "no"}
-
-
-# --- the shipped flows, driven as data -------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def shipped() -> dict[str, Flow]:
-    problems: list = []
-    flowset = load_flows(ROOT / "flows", problems)
-    assert problems == []
-    return flowset.flows
-
-
-LANGUAGES = {"languages": [Option("nl", text="Nederlands"), Option("en", text="English")]}
-
-# id, flow, events (("press", value) | ("type", text) | ("timeout",) | ("resume",)), trace
-SHIPPED_CASES = [
-    (
-        "checkin-good-mood",
-        "checkin",
-        [("press", "great")],
-        [
-            "ask checkin.how_are_you #1",
-            "timer #1 2 days, 0:00:00",
-            "recorded how_are_you='great'",
-            "do set_field",
-            "say checkin.thanks",
-            "finished done",
-        ],
-    ),
-    (
-        "checkin-low-mood-wants-contact",
-        "checkin",
-        [("press", "bad"), ("press", "yes")],
-        [
-            "ask checkin.how_are_you #1",
-            "timer #1 2 days, 0:00:00",
-            "recorded how_are_you='bad'",
-            "do set_field",
-            "ask checkin.want_contact #2",
-            "timer #2 2 days, 0:00:00",
-            "recorded want_contact='yes'",
-            "do notify_coach",
-            "say checkin.coach_told",
-            "finished done",
-        ],
-    ),
-    (
-        "checkin-low-mood-no-contact",
-        "checkin",
-        [("press", "not_great"), ("press", "no")],
-        [
-            "ask checkin.how_are_you #1",
-            "timer #1 2 days, 0:00:00",
-            "recorded how_are_you='not_great'",
-            "do set_field",
-            "ask checkin.want_contact #2",
-            "timer #2 2 days, 0:00:00",
-            "recorded want_contact='no'",
-            "say checkin.take_care",
-            "finished done",
-        ],
-    ),
-    (
-        "checkin-unanswered",
-        "checkin",
-        [("timeout",)],
-        [
-            "ask checkin.how_are_you #1",
-            "timer #1 2 days, 0:00:00",
-            "finished timeout",
-        ],
-    ),
-    (
-        "checkin-interrupted-then-answered",
-        "checkin",
-        [("resume",), ("press", "okay")],
-        [
-            "ask checkin.how_are_you #1",
-            "timer #1 2 days, 0:00:00",
-            "ask checkin.how_are_you #1 again",
-            "recorded how_are_you='okay'",
-            "do set_field",
-            "say checkin.thanks",
-            "finished done",
-        ],
-    ),
-    (
-        "onboarding-consent-no",
-        "onboarding",
-        [("press", "en"), ("press", "no")],
-        [
-            "ask onboarding.hello #1",
-            "recorded choose_language='en'",
-            "do set_field",
-            "say onboarding.explain",
-            "ask onboarding.consent #2",
-            "recorded consent='no'",
-            "do decline_consent",
-            "say onboarding.declined",
-            "finished done",
-        ],
-    ),
-    (
-        "onboarding-weekly-checkin",
-        "onboarding",
-        [("press", "nl"), ("press", "yes"), ("press", "tue"), ("press", "evening")],
-        [
-            "ask onboarding.hello #1",
-            "recorded choose_language='nl'",
-            "do set_field",
-            "say onboarding.explain",
-            "ask onboarding.consent #2",
-            "recorded consent='yes'",
-            "do set_field",
-            "ask onboarding.checkin_day #3",
-            "recorded checkin_day='tue'",
-            "ask onboarding.checkin_time #4",
-            "recorded checkin_time='evening'",
-            "do set_field",
-            "do set_field",
-            "say onboarding.done",
-            "do notify_coach",
-            "finished done",
-        ],
-    ),
-    (
-        "pause-resume-now",
-        "pause",
-        [("press", "resume")],
-        [
-            "ask pause.how_long #1",
-            "recorded how_long='resume'",
-            "do resume",
-            "say pause.resumed",
-            "finished done",
-        ],
-    ),
-]
-
-
-def to_event(state: RunState, kind: str, arg: str = "") -> Answer | Timeout | Resume:
-    match kind:
-        case "press":
-            return press(state, arg)
-        case "type":
-            return typed(state, arg)
-        case "timeout":
-            return Timeout(state.seq)
-        case "resume":
-            return Resume()
-    raise ValueError(kind)
-
-
-def drive(flow: Flow, events: list[tuple[str, ...]]) -> list[str]:
-    result = start(flow, {"name": "Ada", "coach": "Sam"}, LANGUAGES)
-    lines = trace(result)
-    for step in events:
-        result = advance(flow, result.state, to_event(result.state, *step), LANGUAGES)
-        lines += trace(result)
-    assert result.state.finished
-    return lines
-
-
-@pytest.mark.parametrize(
-    ("flow_id", "events", "expected"), [pytest.param(f, e, x, id=i) for i, f, e, x in SHIPPED_CASES]
-)
-def test_shipped_flows_walk_their_paths(shipped, flow_id, events, expected):
-    assert drive(shipped[flow_id], events) == expected
-
-
-def test_the_checkin_tells_the_coach_with_the_answers(shipped):
-    flow = shipped["checkin"]
-    state = start(flow, {"name": "Ada"}).state
-    state = advance(flow, state, press(state, "bad")).state
-    result = advance(flow, state, press(state, "yes"))
-    perform = next(a for a in result.actions if isinstance(a, Perform))
-    assert perform.message == "coach.checkin_wants_contact"
-    assert perform.vars["answers"] == {"how_are_you": "bad", "want_contact": "yes"}
