@@ -6,7 +6,7 @@ from typing import Any
 
 from bot import outbox
 from bot.deps import Deps
-from bot.survey import survey_status
+from bot.host.actions.questionnaire import survey_status
 from storage.db import Conn
 from storage.people import Person, Status, caseload_overview
 from storage.times import from_db

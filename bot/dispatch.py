@@ -171,7 +171,7 @@ class Dispatcher:
             await self.host.timeout(conn, person, payload["run_id"], payload["seq"])
         elif timer.kind == TimerKind.RESUME:
             if person.status == Status.PAUSED:
-                await self.host.actions.resume(conn, person)
+                await self.host.tools.resume(conn, person)
         elif expires is not None and expires <= now:
             await timers.set_status(conn, timer.id, TimerStatus.EXPIRED)
             await log_event(
@@ -337,4 +337,4 @@ class Dispatcher:
         await outbox.cancel_unsolicited(conn, person.id)
         await log_event(conn, self.deps.clock.now(), "unreachable", person.id, person.coach_id)
         if person.role == Role.PARTICIPANT:
-            await self.host.actions.notify_coach(conn, person, "coach.participant_unreachable")
+            await self.host.tools.notify_coach(conn, person, "coach.participant_unreachable")

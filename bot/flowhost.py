@@ -15,11 +15,12 @@ from typing import Any
 import aiosqlite
 
 from bot import outbox, sources
-from bot.actions import Actions
 from bot.deps import Deps
 from bot.engine import runner
 from bot.engine.model import AnswerType, Flow, Option, StepKind
-from bot.survey import NAVIGATION
+from bot.host.actions import perform
+from bot.host.actions.questionnaire import NAVIGATION
+from bot.host.tools import Tools
 from storage import outbox as storage_outbox
 from storage import runs, timers
 from storage.events import log_event
@@ -35,7 +36,7 @@ STALE = "stale"
 class FlowHost:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        self.actions = Actions(deps, self)
+        self.tools = Tools(deps, self)
 
     # --- starting -------------------------------------------------------------
 
@@ -146,7 +147,7 @@ class FlowHost:
             event = runner.Answer(seq=state.seq, text=text)
             if step.answer in (AnswerType.CHOICE, AnswerType.YES_NO) and person.coach_id:
                 # Words typed instead of a button may be meant for the coach: pass them on.
-                await self.actions.relay(conn, person, chat_id, message_id)
+                await self.tools.relay(conn, person, chat_id, message_id)
         await self._answer(conn, person, flow, state, run, event, option)
         return True
 
@@ -252,7 +253,7 @@ class FlowHost:
                     answers = vars.get("answers", {})
                     then = (str(params["flow"]), {"prefill": {"who": answers.get(params["from"])}})
                 case runner.Perform():
-                    await self.actions.perform(conn, person, run_id, action, context)
+                    await perform(self.tools, conn, person, run_id, action, context)
                     person = await person_by_id(conn, person.id) or person
                     context = await self.context(conn, person)
                     context.update(await self._about(conn, person, state.answers))

@@ -16,8 +16,8 @@ from bot import outbox
 from bot.caseload import caseload_rows
 from bot.deps import Deps
 from bot.flowhost import STALE, FlowHost
+from bot.host.actions.questionnaire import open_survey
 from bot.invites import redeem
-from bot.survey import open_survey
 from storage import inbound, runs, timers
 from storage import outbox as storage_outbox
 from storage.events import log_event
@@ -142,7 +142,7 @@ class InboundService:
         await storage_outbox.cancel_unsolicited(conn, person.id)
         await timers.cancel(conn, person.id)
         await runs.cancel_open(conn, person.id)
-        await self.host.actions.notify_coach(conn, person, "coach.participant_blocked")
+        await self.host.tools.notify_coach(conn, person, "coach.participant_blocked")
 
     async def _contact(self, conn: aiosqlite.Connection, person: Person) -> None:
         """Any sign of life ends a silent spell."""
@@ -188,7 +188,7 @@ class InboundService:
             Status.PAUSED,
             Status.UNREACHABLE,
         ):
-            await self.host.actions.resume(conn, person)
+            await self.host.tools.resume(conn, person)
         elif person.role == Role.PARTICIPANT and person.status == Status.DECLINED:
             await update(conn, person.id, status=Status.INVITED.value)
             fresh = await self._fresh(conn, person)
@@ -330,7 +330,7 @@ class InboundService:
             await self._reply(conn, person, event, "stopped.notice")
             return Outcome()
         if event.message_id is not None and event.kind in RELAYED:
-            passed = await self.host.actions.relay(
+            passed = await self.host.tools.relay(
                 conn, person, event.chat_id, event.message_id, event.kind
             )
             if passed:
@@ -343,7 +343,7 @@ class InboundService:
 
     async def _ack_relay(self, conn: aiosqlite.Connection, person: Person, event: Inbound) -> None:
         """Thank the participant; say so kindly when their coach is away."""
-        reader, away = await self.host.actions.recipient(conn, person)
+        reader, away = await self.host.tools.recipient(conn, person)
         if reader is not None and away is not None and away.status != Status.ACTIVE:
             # The coach was stopped: say truthfully who has the message now.
             vars = {**await self.host.context(conn, person), "coach": reader.name}

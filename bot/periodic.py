@@ -16,8 +16,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.deps import Deps
+from bot.host.actions.questionnaire import ask_ladder, ladder_cutoff
 from bot.privacy import retain, retention_cutoffs
-from bot.survey import ask_ladder, ladder_cutoff
 from bot.timing import add_months, local
 from storage import erasure, outbox, people
 from storage import periodic as stored_periodic
@@ -85,7 +85,7 @@ async def flag_if_silent(conn: Conn, deps: Deps, host: FlowHost, person: Person)
         return False
     await people.update(conn, person.id, silent_since=to_db(now))
     await log_event(conn, now, "silent_flagged", person.id, person.coach_id, value=reason)
-    await host.actions.notify_coach(
+    await host.tools.notify_coach(
         conn, person, "coach.silent", {"count": unanswered, "days": days, "reason": reason}
     )
     return True
@@ -105,7 +105,7 @@ async def remind_trajectory_length(conn: Conn, deps: Deps, host: FlowHost, perso
     end = local(add_months(start_day, rules.max_months), deps.content.schedules.daily_at, tz)
     await people.update(conn, person.id, five_month_notified_at=to_db(now))
     await log_event(conn, now, "trajectory_nearing_end", person.id, person.coach_id)
-    await host.actions.notify_coach(
+    await host.tools.notify_coach(
         conn,
         person,
         "coach.trajectory_nearing_end",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bot.actions import Actions
 from bot.content.vocabulary import ACTIONS, SOURCES
+from bot.host.actions import names as action_names
 from bot.sources import ANSWER_DEPENDENT
 from bot.sources import SOURCES as HOST_SOURCES
 
 
 def test_every_flow_action_has_a_host_implementation_and_back() -> None:
-    assert Actions.names() | {"start_flow"} == set(ACTIONS)
+    assert action_names() | {"start_flow"} == set(ACTIONS)
 
 
 def test_every_option_source_is_computed_by_the_host_and_back() -> None:

@@ -1,29 +1,28 @@
-"""The short questionnaire (T0 at intake, T1 at the end) and the participation ladder.
-
-The coach sends the questionnaire and sees only whether it is done. A participant can
-skip any question, or stop ("later") and continue with /survey where they left off:
-answers given since the coach's request are prefilled, so those questions are skipped.
-"""
+"""The short questionnaire (T0 at intake, T1 at the end) and the participation ladder."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot import outbox
+from bot.deps import Deps
 from bot.engine.runner import Perform
+from bot.host.actions.registry import action
+from bot.host.port import HostPort
+from bot.host.tools import Tools
 from storage import events
 from storage.db import Conn
 from storage.events import log_event
 from storage.people import Person, Role, Status
 from storage.people import by_id as person_by_id
 
-if TYPE_CHECKING:
-    from bot.deps import Deps
-    from bot.flowhost import FlowHost
-
 SURVEY_FLOWS = {"T0": "intake_survey", "T1": "evaluation_survey"}
+
+
 NAVIGATION = frozenset({"later"})  # buttons that steer, not answers: never logged
+
+
 LADDER_EVERY = timedelta(days=30)
 
 
@@ -49,79 +48,6 @@ async def survey_status(conn: Conn, person_id: int) -> dict[str, str]:
     for event in await events.of_types(conn, person_id, ("survey_requested", "survey_completed")):
         status[event.value or ""] = "done" if event.type == "survey_completed" else "open"
     return status
-
-
-class SurveyActions:
-    deps: Deps
-    host: FlowHost
-
-    async def _do_request_survey(
-        self,
-        conn: Conn,
-        coach: Person,
-        run_id: int,
-        action: Perform,
-        context: dict[str, Any],
-    ) -> None:
-        answers = dict(action.vars.get("answers", {}))
-        participant = await self.owned(conn, coach, answers.get("who"))  # type: ignore[attr-defined]
-        wave = str(answers.get(action.params["from"]))
-        if participant is None or wave not in SURVEY_FLOWS:
-            return
-        if participant.status != Status.ACTIVE:
-            await outbox.say(
-                conn, self.deps, coach, "nudge.not_now", {"participant": participant.name}
-            )
-            return
-        now = self.deps.clock.now()
-        await log_event(conn, now, "survey_requested", participant.id, coach.id, value=wave)
-        await self.host.start(
-            conn,
-            participant,
-            SURVEY_FLOWS[wave],
-            {},
-            scheduled=True,
-            expires=now + timedelta(days=14),
-        )
-        await outbox.say(
-            conn, self.deps, coach, "survey.sent", {"participant": participant.name, "wave": wave}
-        )
-
-    async def _do_survey_done(
-        self,
-        conn: Conn,
-        participant: Person,
-        run_id: int,
-        action: Perform,
-        context: dict[str, Any],
-    ) -> None:
-        wave = str(action.params.get("value"))
-        await log_event(
-            conn,
-            self.deps.clock.now(),
-            "survey_completed",
-            participant.id,
-            participant.coach_id,
-            value=wave,
-        )
-        await self.notify_coach(  # type: ignore[attr-defined]
-            conn, participant, "coach.survey_done", {"wave": wave}
-        )
-
-    async def _do_record_ladder(
-        self,
-        conn: Conn,
-        coach: Person,
-        run_id: int,
-        action: Perform,
-        context: dict[str, Any],
-    ) -> None:
-        answers = dict(action.vars.get("answers", {}))
-        participant = await self.owned(conn, coach, answers.get("who"))  # type: ignore[attr-defined]
-        rung = str(answers.get(action.params["from"]))
-        if participant is None or rung not in {"1", "2", "3", "4", "5", "6"}:
-            return
-        await record_ladder(conn, self.deps, participant, coach, rung)
 
 
 async def record_ladder(
@@ -152,7 +78,7 @@ def ladder_cutoff(deps: Deps) -> tuple[datetime]:
     return (deps.clock.now() - LADDER_EVERY,)
 
 
-async def ask_ladder(conn: Conn, deps: Deps, host: FlowHost, participant: Person) -> bool:
+async def ask_ladder(conn: Conn, deps: Deps, host: HostPort, participant: Person) -> bool:
     """Ask the coach about a participant whose rung was last recorded (or asked) a month
     ago (`people.ladder_due` picks them)."""
     now = deps.clock.now()
@@ -169,3 +95,77 @@ async def ask_ladder(conn: Conn, deps: Deps, host: FlowHost, participant: Person
         expires=now + timedelta(days=7),
     )
     return True
+
+
+@action("request_survey")
+async def request_survey(
+    tools: Tools,
+    conn: Conn,
+    coach: Person,
+    run_id: int,
+    action: Perform,
+    context: dict[str, Any],
+) -> None:
+    answers = dict(action.vars.get("answers", {}))
+    participant = await tools.owned(conn, coach, answers.get("who"))  # type: ignore[attr-defined]
+    wave = str(answers.get(action.params["from"]))
+    if participant is None or wave not in SURVEY_FLOWS:
+        return
+    if participant.status != Status.ACTIVE:
+        await outbox.say(
+            conn, tools.deps, coach, "nudge.not_now", {"participant": participant.name}
+        )
+        return
+    now = tools.deps.clock.now()
+    await log_event(conn, now, "survey_requested", participant.id, coach.id, value=wave)
+    await tools.host.start(
+        conn,
+        participant,
+        SURVEY_FLOWS[wave],
+        {},
+        scheduled=True,
+        expires=now + timedelta(days=14),
+    )
+    await outbox.say(
+        conn, tools.deps, coach, "survey.sent", {"participant": participant.name, "wave": wave}
+    )
+
+
+@action("survey_done")
+async def survey_done(
+    tools: Tools,
+    conn: Conn,
+    participant: Person,
+    run_id: int,
+    action: Perform,
+    context: dict[str, Any],
+) -> None:
+    wave = str(action.params.get("value"))
+    await log_event(
+        conn,
+        tools.deps.clock.now(),
+        "survey_completed",
+        participant.id,
+        participant.coach_id,
+        value=wave,
+    )
+    await tools.notify_coach(  # type: ignore[attr-defined]
+        conn, participant, "coach.survey_done", {"wave": wave}
+    )
+
+
+@action("record_ladder")
+async def ladder_answer(
+    tools: Tools,
+    conn: Conn,
+    coach: Person,
+    run_id: int,
+    action: Perform,
+    context: dict[str, Any],
+) -> None:
+    answers = dict(action.vars.get("answers", {}))
+    participant = await tools.owned(conn, coach, answers.get("who"))  # type: ignore[attr-defined]
+    rung = str(answers.get(action.params["from"]))
+    if participant is None or rung not in {"1", "2", "3", "4", "5", "6"}:
+        return
+    await record_ladder(conn, tools.deps, participant, coach, rung)
