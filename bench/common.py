@@ -361,11 +361,11 @@ class Seed:
 
 
 def daily_jobs() -> list[str]:
-    """The names of the daily jobs of the bot code under test: `bot.periodic.DAILY_JOBS`,
+    """The names of the daily jobs of the bot code under test: `bot.host.daily.DAILY_JOBS`,
     or, in code from before it existed, `due_today(conn, deps, "name")` in its source."""
     import re
 
-    from bot import periodic
+    from bot.host import daily as periodic
 
     jobs = getattr(periodic, "DAILY_JOBS", None)
     if jobs is not None:

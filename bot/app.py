@@ -13,19 +13,19 @@ from telegram import BotCommand, CallbackQuery, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot.channels.telegram.convert import to_inbound
+from bot.channels.telegram.poller import Poller
+from bot.channels.telegram.request import AiohttpRequest
+from bot.channels.telegram.sender import TelegramSender
+from bot.channels.telegram.webhook import WebhookServer
 from bot.clock import Clock
 from bot.content.bundle import load_content
 from bot.deps import Deps, Settings
-from bot.dispatch import Dispatcher
+from bot.dispatcher import Dispatcher
 from bot.errors import AlreadyRunning
-from bot.flowhost import FlowHost
-from bot.inbound import InboundService
-from bot.planner import plan_all_checkins
-from bot.telegram.convert import to_inbound
-from bot.telegram.poller import Poller
-from bot.telegram.request import AiohttpRequest
-from bot.telegram.sender import TelegramSender
-from bot.telegram.webhook import WebhookServer
+from bot.host.flows import FlowHost
+from bot.host.inbound import InboundService
+from bot.schedule.planner import plan_all_checkins
 from storage.db import Database
 
 log = logging.getLogger(__name__)

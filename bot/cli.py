@@ -187,7 +187,7 @@ def _invite(args: argparse.Namespace) -> int:
 
 async def _invite_async(args: argparse.Namespace) -> int:
     from bot.deps import random_token
-    from bot.invites import create_person, deep_link, new_invite
+    from bot.host.invites import create_person, deep_link, new_invite
     from storage.db import Database
     from storage.people import Role
 

@@ -8,7 +8,7 @@ CoachbotError (bot.errors)                base of all of them; never raised itse
 ├── ContentError (bot.content.problems)   content files are broken; lists every problem
 ├── DatabaseError (storage.db)            wrong SQLite settings or a failed migration
 ├── AlreadyRunning (bot.errors)           another bot process holds the database
-├── NotSent (bot.telegram.request)        no connection made: safe to resend (a PTB NetworkError)
+├── NotSent (bot.channels.telegram.request)  never reached Telegram: resend (PTB NetworkError)
 ├── SecretError (bot.research.pseudonym)  no usable export secret: missing, short or unreadable
 ├── UnknownCoach (bot.research.report)    report --coach names no coach (also a ValueError)
 └── SendError (bot.errors)                Telegram did not take a message

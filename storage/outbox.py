@@ -59,7 +59,7 @@ class Text:
     text: str
     buttons: Keyboard = ()
     qr: str | None = None  # a link shown as a QR code picture
-    document: dict[str, Any] | None = None  # made at send time (bot.documents)
+    document: dict[str, Any] | None = None  # made at send time (bot.host.documents)
 
 
 @dataclass(frozen=True)

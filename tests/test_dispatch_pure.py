@@ -6,11 +6,11 @@ import aiohttp
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.channels.telegram.request import NotSent
+from bot.channels.telegram.sender import map_error
 from bot.errors import Rejected, RetryLater, Transient, Uncertain, Unreachable
 from bot.outbox.pacing import Bucket, Window
 from bot.outbox.sending import MAX_TEXT, split_text
-from bot.telegram.request import NotSent
-from bot.telegram.sender import map_error
 
 
 def test_a_short_text_is_one_part() -> None:

@@ -14,9 +14,9 @@ import pytest
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.channels.telegram.request import AiohttpRequest
+from bot.channels.telegram.sender import map_error
 from bot.errors import SendError, Transient, Uncertain
-from bot.telegram.request import AiohttpRequest
-from bot.telegram.sender import map_error
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 

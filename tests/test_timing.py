@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.timing import days_before, fit_window, in_window, next_weekly, upcoming_days
+from bot.schedule.timing import days_before, fit_window, in_window, next_weekly, upcoming_days
 from storage.times import from_db, to_db
 
 AMS = ZoneInfo("Europe/Amsterdam")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.content.vocabulary import ACTIONS, SOURCES
 from bot.host.actions import names as action_names
-from bot.sources import ANSWER_DEPENDENT
-from bot.sources import SOURCES as HOST_SOURCES
+from bot.host.sources import ANSWER_DEPENDENT
+from bot.host.sources import SOURCES as HOST_SOURCES
 
 
 def test_every_flow_action_has_a_host_implementation_and_back() -> None:

@@ -7,11 +7,12 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from bot import outbox, planner
+from bot import outbox
 from bot.deps import Deps
 from bot.engine.runner import Perform
 from bot.host.port import HostPort
-from bot.timing import local
+from bot.schedule import planner
+from bot.schedule.timing import local
 from storage import appointments, people, runs, timers
 from storage.appointments import Appointment
 from storage.db import Conn

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.invites import create_person, new_invite
-from bot.timing import WEEKDAYS, local
+from bot.host.invites import create_person, new_invite
+from bot.schedule.timing import WEEKDAYS, local
 from storage.people import Role
 
 if TYPE_CHECKING:

@@ -44,7 +44,7 @@ from aiohttp import web
 
 from bot.clock import ManualClock
 from bot.deps import Settings
-from bot.invites import token_hash
+from bot.host.invites import token_hash
 from bot.sandbox.demo import (
     START_TOKEN,
     Demo,

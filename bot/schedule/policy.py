@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, tzinfo
 from enum import StrEnum
 
-from bot.timing import fit_window
+from bot.schedule.timing import fit_window
 from storage.people import SILENCED, Status
 
 

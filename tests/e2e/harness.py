@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.app import CoachbotApp, Options
 from bot.clock import ManualClock
 from bot.deps import Settings
-from bot.invites import create_person, deep_link, new_invite
+from bot.host.invites import create_person, deep_link, new_invite
 from bot.sandbox.emulator import Emulator
 from storage.people import Role
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot import periodic
+from bot.host import daily as periodic
 from tests.e2e.harness import AMS, COACH, Harness, invite_participant, onboard, register_coach
 
 AYSE, SARA = 2001, 3001

@@ -44,7 +44,7 @@ from typing import Any
 
 import pytest
 
-from bot.periodic import DAILY_JOBS
+from bot.host.daily import DAILY_JOBS
 from bot.sandbox.emulator import Emulator
 from storage.db import Database
 from storage.times import to_db

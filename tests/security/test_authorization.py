@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from bot.inbound import Inbound
-from bot.invites import create_person, new_invite
+from bot.host.inbound import Inbound
+from bot.host.invites import create_person, new_invite
 from storage.people import Role
 from tests.e2e.harness import Harness, buttons
 from tests.security.conftest import (

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import outbox, planner
+from bot import outbox
 from bot.engine.runner import Perform
 from bot.host.actions.registry import action
 from bot.host.tools import Tools, answers_of, as_enum, as_int
+from bot.schedule import planner
 from storage import appointments
 from storage.appointments import Attendance
 from storage.db import Conn

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Any
 
-from bot import outbox, planner
+from bot import outbox
 from bot.engine.runner import Perform
 from bot.host.actions.questionnaire import record_ladder
 from bot.host.actions.registry import action
+from bot.host.invites import create_person, deep_link, new_invite
 from bot.host.tools import PAUSE_WEEKS, Tools, answers_of, as_int
-from bot.invites import create_person, deep_link, new_invite
-from bot.timing import local
+from bot.schedule import planner
+from bot.schedule.timing import local
 from storage import outbox as stored_outbox
 from storage import timers
 from storage.db import Conn

@@ -7,8 +7,8 @@ from typing import Any
 from bot import outbox
 from bot.engine.runner import Perform
 from bot.host.actions.registry import action
+from bot.host.invites import create_person, deep_link, new_invite
 from bot.host.tools import Tools, answers_of, as_int
-from bot.invites import create_person, deep_link, new_invite
 from storage import appointments, people
 from storage.db import Conn
 from storage.events import log_event

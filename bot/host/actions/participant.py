@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import outbox, planner
+from bot import outbox
 from bot.content.vocabulary import FIELDS
 from bot.engine.runner import Perform
 from bot.host.actions.registry import action
+from bot.host.privacy import forget
 from bot.host.tools import PAUSE_WEEKS, Tools, as_enum, as_int
-from bot.privacy import forget
+from bot.schedule import planner
 from storage import appointments, runs, timers
 from storage.appointments import AppointmentStatus
 from storage.db import Conn

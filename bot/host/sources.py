@@ -15,7 +15,7 @@ from babel.dates import format_date, format_datetime
 
 from bot.deps import Deps
 from bot.engine.model import Option
-from bot.timing import upcoming_days
+from bot.schedule.timing import upcoming_days
 from storage import appointments as stored_appointments
 from storage import outbox, people
 from storage.appointments import AppointmentLine

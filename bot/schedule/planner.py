@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from bot.content.schedules import parse_offset
 from bot.deps import Deps
-from bot.timing import WEEKDAYS, after_offset, days_before, fit_window, next_weekly
+from bot.schedule.timing import WEEKDAYS, after_offset, days_before, fit_window, next_weekly
 from storage import appointments, people, runs, timers
 from storage.appointments import Appointment
 from storage.db import Conn

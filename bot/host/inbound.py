@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot import outbox
-from bot.caseload import caseload_rows
 from bot.deps import Deps
-from bot.flowhost import STALE, FlowHost
 from bot.host.actions.questionnaire import open_survey
-from bot.invites import redeem
+from bot.host.caseload import caseload_rows
+from bot.host.flows import STALE, FlowHost
+from bot.host.invites import redeem
 from storage import inbound, runs, timers
 from storage import outbox as storage_outbox
 from storage.events import log_event

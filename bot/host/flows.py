@@ -14,10 +14,11 @@ from typing import Any
 
 import aiosqlite
 
-from bot import outbox, sources
+from bot import outbox
 from bot.deps import Deps
 from bot.engine import runner
 from bot.engine.model import AnswerType, Flow, Option, StepKind
+from bot.host import sources
 from bot.host.actions import perform
 from bot.host.actions.questionnaire import NAVIGATION
 from bot.host.tools import Tools

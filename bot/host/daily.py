@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.deps import Deps
 from bot.host.actions.questionnaire import ask_ladder, ladder_cutoff
-from bot.privacy import retain, retention_cutoffs
-from bot.timing import add_months, local
+from bot.host.privacy import retain, retention_cutoffs
+from bot.schedule.timing import add_months, local
 from storage import erasure, outbox, people
 from storage import periodic as stored_periodic
 from storage.db import Conn
@@ -27,7 +27,7 @@ from storage.people import Person
 from storage.times import from_db, to_db
 
 if TYPE_CHECKING:
-    from bot.flowhost import FlowHost
+    from bot.host.flows import FlowHost
 
 
 def daily_day(deps: Deps) -> date | None:

@@ -1,4 +1,5 @@
-"""The dispatcher: fires due timers and sends due outbox rows, after commit.
+"""The dispatcher, the bot's one loop: fires due timers into flows, starts the daily jobs,
+and sends due outbox rows after commit.
 
 At-least-once: a row is marked `sending` (committed) before the network call; a row
 found `sending` after a crash is sent again, so at most the message in flight at the
@@ -16,15 +17,14 @@ import logging
 from datetime import date
 from typing import Any
 
-from bot import planner
 from bot.deps import Deps
-from bot.documents import make_document
 from bot.errors import Rejected, SendError
-from bot.flowhost import FlowHost
+from bot.host.daily import daily_day, run_daily
+from bot.host.documents import make_document
+from bot.host.flows import FlowHost
 from bot.outbox.pacing import Bucket, Window
 from bot.outbox.sending import Sender, perform, record_failure
-from bot.periodic import daily_day, run_daily
-from bot.schedule import policy
+from bot.schedule import planner, policy
 from bot.schedule.policy import Verdict
 from storage import outbox, runs, timers
 from storage.events import log_event

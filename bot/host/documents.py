@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.deps import Deps
-from bot.privacy import my_data, my_data_file
+from bot.host.privacy import my_data, my_data_file
 
 
 async def make_document(deps: Deps, spec: dict[str, Any]) -> tuple[str, bytes, str]:

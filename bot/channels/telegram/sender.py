@@ -8,10 +8,10 @@ import aiohttp
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.channels.telegram.callbacks import keyboard
+from bot.channels.telegram.qr import qr_png
+from bot.channels.telegram.request import NotSent
 from bot.errors import Rejected, RetryLater, SendError, Transient, Uncertain, Unreachable
-from bot.qr import qr_png
-from bot.telegram.callbacks import keyboard
-from bot.telegram.request import NotSent
 from storage.outbox import Keyboard
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Message, Update
 from telegram.constants import ChatType, MessageEntityType
 
-from bot.inbound import Inbound
-from bot.telegram.callbacks import decode
+from bot.channels.telegram.callbacks import decode
+from bot.host.inbound import Inbound
 
 
 def to_inbound(update: Update) -> Inbound | None:
