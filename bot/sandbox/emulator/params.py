@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.emulator_text import check_link
+from bot.sandbox.emulator.text import check_link
 
 
 class ApiError(Exception):

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.sandbox.emulator_params import ApiError
+from bot.sandbox.emulator.params import ApiError
 
 if TYPE_CHECKING:
-    from bot.sandbox.emulator import Emulator
+    from bot.sandbox.emulator.facade import Emulator
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

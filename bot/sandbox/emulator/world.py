@@ -12,11 +12,11 @@ from typing import Any
 
 import aiohttp
 
-from bot.sandbox.emulator_html import parse_html
-from bot.sandbox.emulator_markdown import parse_markdown, parse_markdown_v2
-from bot.sandbox.emulator_media import FileStore
-from bot.sandbox.emulator_params import bad_request, forbidden
-from bot.sandbox.emulator_text import (
+from bot.sandbox.emulator.files import FileStore
+from bot.sandbox.emulator.html_mode import parse_html
+from bot.sandbox.emulator.markdown_mode import parse_markdown, parse_markdown_v2
+from bot.sandbox.emulator.params import bad_request, forbidden
+from bot.sandbox.emulator.text import (
     MAX_CAPTION_LENGTH,
     MAX_TEXT_LENGTH,
     Entity,

@@ -6,19 +6,19 @@ import copy
 import re
 from typing import Any
 
-from bot.sandbox.emulator_bot_methods import BotMethods
-from bot.sandbox.emulator_core import (
-    ChatState,
-    MessageRecord,
-)
-from bot.sandbox.emulator_media import MAX_PHOTO_SIZE, MAX_UPLOAD_SIZE
-from bot.sandbox.emulator_params import (
+from bot.sandbox.emulator.botinfo import BotMethods
+from bot.sandbox.emulator.files import MAX_PHOTO_SIZE, MAX_UPLOAD_SIZE
+from bot.sandbox.emulator.params import (
     ApiError,
     Params,
     Upload,
     bad_request,
     inline_only,
     parse_reply_markup,
+)
+from bot.sandbox.emulator.world import (
+    ChatState,
+    MessageRecord,
 )
 
 CHAT_ACTIONS = frozenset(

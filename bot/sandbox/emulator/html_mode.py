@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.sandbox.emulator_text import (
+from bot.sandbox.emulator.text import (
     Entity,
     EntityParseError,
     byte_offset,

@@ -76,11 +76,11 @@ from typing import Any, NoReturn
 
 from aiohttp import web
 
-from bot.sandbox.emulator_control import add_control_routes
-from bot.sandbox.emulator_core import LOCAL_HOSTS, ChatState, Described
-from bot.sandbox.emulator_media import MAX_UPLOAD_SIZE
-from bot.sandbox.emulator_params import ApiError, Params, printable_params, read_request
-from bot.sandbox.emulator_readers import ChatReaders
+from bot.sandbox.emulator.control import add_control_routes
+from bot.sandbox.emulator.files import MAX_UPLOAD_SIZE
+from bot.sandbox.emulator.params import ApiError, Params, printable_params, read_request
+from bot.sandbox.emulator.reading import ChatReaders
+from bot.sandbox.emulator.world import LOCAL_HOSTS, ChatState, Described
 
 __all__ = ["Emulator"]
 
@@ -431,7 +431,3 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=None)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(parser.parse_args()))
-
-
-if __name__ == "__main__":
-    main()

@@ -7,8 +7,8 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from bot.sandbox.emulator_core import MessageRecord
-from bot.sandbox.emulator_users import UserActions
+from bot.sandbox.emulator.users import UserActions
+from bot.sandbox.emulator.world import MessageRecord
 
 Predicate = Callable[[dict[str, Any]], bool] | str | None
 

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bot.sandbox.emulator_core import LOCAL_HOSTS, Described, EmulatorCore
-from bot.sandbox.emulator_media import MAX_DOWNLOAD_SIZE
-from bot.sandbox.emulator_params import ApiError, Params, bad_request, normalize_params
+from bot.sandbox.emulator.files import MAX_DOWNLOAD_SIZE
+from bot.sandbox.emulator.params import ApiError, Params, bad_request, normalize_params
+from bot.sandbox.emulator.world import LOCAL_HOSTS, Described, EmulatorCore
 
 log = logging.getLogger(__name__)
 
