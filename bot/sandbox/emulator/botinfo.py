@@ -12,9 +12,10 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from bot.sandbox.emulator.answers import ApiError, Described, bad_request
 from bot.sandbox.emulator.files import MAX_DOWNLOAD_SIZE
-from bot.sandbox.emulator.params import ApiError, Params, bad_request, normalize_params
-from bot.sandbox.emulator.world import LOCAL_HOSTS, Described, EmulatorCore
+from bot.sandbox.emulator.params import Params, normalize_params
+from bot.sandbox.emulator.world import LOCAL_HOSTS, EmulatorCore
 
 log = logging.getLogger(__name__)
 

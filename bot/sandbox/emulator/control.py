@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.sandbox.emulator.params import ApiError
+from bot.sandbox.emulator.answers import ApiError
 
 if TYPE_CHECKING:
     from bot.sandbox.emulator.facade import Emulator

@@ -76,11 +76,12 @@ from typing import Any, NoReturn
 
 from aiohttp import web
 
+from bot.sandbox.emulator.answers import ApiError, success_body
 from bot.sandbox.emulator.control import add_control_routes
 from bot.sandbox.emulator.files import MAX_UPLOAD_SIZE
-from bot.sandbox.emulator.params import ApiError, Params, printable_params, read_request
+from bot.sandbox.emulator.params import Params, printable_params, read_request
 from bot.sandbox.emulator.reading import ChatReaders
-from bot.sandbox.emulator.world import LOCAL_HOSTS, ChatState, Described
+from bot.sandbox.emulator.world import LOCAL_HOSTS, ChatState
 
 __all__ = ["Emulator"]
 
@@ -287,11 +288,7 @@ class Emulator(ChatReaders):
         except ApiError as exc:
             entry.update(ok=False, error_code=exc.error_code, description=exc.description)
             return exc.error_code, exc.body(), entry
-        if isinstance(result, Described):
-            body = {"ok": True, "result": result.result, "description": result.description}
-        else:
-            body = {"ok": True, "result": result}
-        return 200, body, entry
+        return 200, success_body(result), entry
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         denied = self._token_error(request.match_info["token"])

@@ -6,16 +6,11 @@ import copy
 import re
 from typing import Any
 
+from bot.sandbox.emulator.answers import ApiError, bad_request
 from bot.sandbox.emulator.botinfo import BotMethods
 from bot.sandbox.emulator.files import MAX_PHOTO_SIZE, MAX_UPLOAD_SIZE
-from bot.sandbox.emulator.params import (
-    ApiError,
-    Params,
-    Upload,
-    bad_request,
-    inline_only,
-    parse_reply_markup,
-)
+from bot.sandbox.emulator.markup import inline_only, parse_reply_markup
+from bot.sandbox.emulator.params import Params, Upload
 from bot.sandbox.emulator.world import (
     ChatState,
     MessageRecord,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from bot.sandbox.emulator.answers import ApiError
 from bot.sandbox.emulator.files import FAKE_OGG, FAKE_PDF, make_png
-from bot.sandbox.emulator.params import ApiError, callback_buttons
+from bot.sandbox.emulator.markup import callback_buttons
 from bot.sandbox.emulator.sending import MessageMethods
 from bot.sandbox.emulator.text import MAX_CAPTION_LENGTH, MAX_TEXT_LENGTH, fix_text, utf16_len
 from bot.sandbox.emulator.world import MESSAGE_UPDATE_TYPES, ChatState, UserState

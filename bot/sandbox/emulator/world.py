@@ -12,19 +12,10 @@ from typing import Any
 
 import aiohttp
 
+from bot.sandbox.emulator.answers import bad_request, forbidden
 from bot.sandbox.emulator.files import FileStore
-from bot.sandbox.emulator.html_mode import parse_html
-from bot.sandbox.emulator.markdown_mode import parse_markdown, parse_markdown_v2
-from bot.sandbox.emulator.params import bad_request, forbidden
-from bot.sandbox.emulator.text import (
-    MAX_CAPTION_LENGTH,
-    MAX_TEXT_LENGTH,
-    Entity,
-    EntityParseError,
-    fix_text,
-    utf16_len,
-    validate_entities,
-)
+from bot.sandbox.emulator.formatting import format_text
+from bot.sandbox.emulator.text import Entity
 
 ALL_UPDATE_TYPES = (
     "message", "edited_message", "channel_post", "edited_channel_post", "business_connection",
@@ -73,14 +64,6 @@ class ChatState:
     left: bool = False
     last_action: str | None = None
     menu_button: dict[str, Any] | None = None
-
-
-@dataclass
-class Described:
-    """A successful result that Telegram accompanies with a ``description``."""
-
-    result: Any
-    description: str
 
 
 class EmulatorCore:
@@ -301,30 +284,7 @@ class EmulatorCore:
         self, text: str | None, parse_mode: str | None, entities: Any, caption: bool = False
     ) -> tuple[str, list[Entity]]:
         """Apply parse_mode/entities and Telegram's clean-up; enforce the length limit."""
-        text = text or ""
-        try:
-            if entities not in (None, "", []):
-                parsed = validate_entities(entities, self.lookup_user)
-            elif parse_mode:
-                parsers = {
-                    "html": parse_html,
-                    "markdownv2": parse_markdown_v2,
-                    "markdown": parse_markdown,
-                }
-                parser = parsers.get(parse_mode.lower())
-                if parser is None:
-                    raise bad_request("unsupported parse_mode")
-                text, parsed = parser(text, self.lookup_user)
-            else:
-                parsed = []
-            text, parsed = fix_text(text, parsed)
-        except EntityParseError as exc:
-            raise bad_request(f"can't parse entities: {exc}") from exc
-        if caption and utf16_len(text) > MAX_CAPTION_LENGTH:
-            raise bad_request("message caption is too long")
-        if not caption and utf16_len(text) > MAX_TEXT_LENGTH:
-            raise bad_request("message is too long")
-        return text, parsed
+        return format_text(text, parse_mode, entities, self.lookup_user, caption)
 
     # -- updates ----------------------------------------------------------------------------
 
