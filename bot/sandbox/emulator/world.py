@@ -1,4 +1,4 @@
-"""State of the Telegram emulator: users, chats, messages, formatted text, the update queue."""
+"""The emulated Telegram: the bot, its users and chats, their messages, the update queue."""
 
 from __future__ import annotations
 
@@ -7,15 +7,13 @@ import contextlib
 import copy
 import random
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
-import aiohttp
-
-from bot.sandbox.emulator.answers import bad_request, forbidden
+from bot.sandbox.emulator.answers import ApiError, bad_request, forbidden
 from bot.sandbox.emulator.files import FileStore
-from bot.sandbox.emulator.formatting import format_text
-from bot.sandbox.emulator.text import Entity
+from bot.sandbox.emulator.params import printable_params
+from bot.sandbox.emulator.records import ChatState, MessageRecord, UserState
 
 ALL_UPDATE_TYPES = (
     "message", "edited_message", "channel_post", "edited_channel_post", "business_connection",
@@ -31,53 +29,30 @@ MESSAGE_UPDATE_TYPES = frozenset(
     {"message", "edited_message", "channel_post", "edited_channel_post", "business_message",
      "edited_business_message"}
 )  # fmt: skip
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+StoreHook = Callable[[ChatState, dict[str, Any], bool], MessageRecord]
+EventHook = Callable[[int, int, str, bool], None]
 
 
-@dataclass
-class UserState:
-    """A Telegram user as the emulator knows it."""
-
-    user: dict[str, Any]
-    blocked: bool = False
-    started: bool = False  # wrote to the bot, so a private chat exists
+def _nothing() -> None:
+    return None
 
 
-@dataclass
-class MessageRecord:
-    """A message in a chat; ``message`` is always the current Message object."""
+class World:
+    """Everything the emulator remembers, and the operations all its parts share.
 
-    message: dict[str, Any]
-    outgoing: bool
-    deleted: bool = False
-
-
-@dataclass
-class ChatState:
-    """A chat and its history."""
-
-    chat: dict[str, Any]
-    chat_instance: str
-    messages: dict[int, MessageRecord] = field(default_factory=dict)
-    next_message_id: int = 1
-    reply_keyboard: dict[str, Any] | None = None
-    left: bool = False
-    last_action: str | None = None
-    menu_button: dict[str, Any] | None = None
-
-
-class EmulatorCore:
-    """Shared state and helpers; the Bot API methods and the public API build on it."""
+    The Bot API method handlers, the user actions and the readers all work on one World.
+    Three seams are filled in by the Emulator that owns it: every message passes through
+    ``store`` and every message event through ``event`` (so a subclass of the Emulator can
+    watch or replace that bookkeeping), and ``webhook_changed`` restarts the webhook sender.
+    """
 
     def __init__(
         self,
         token: str,
-        bot_username: str,
-        bot_first_name: str,
-        seed: int | None,
-        webhook_max_attempts: int | None,
-        webhook_retry_delay: float,
-        webhook_timeout: float,
+        bot_username: str = "coachbot_test_bot",
+        bot_first_name: str = "Coachbot",
+        seed: int | None = None,
     ) -> None:
         prefix, _, secret = token.partition(":")
         if not prefix.isdigit() or not secret:
@@ -90,89 +65,105 @@ class EmulatorCore:
             "first_name": bot_first_name,
             "username": bot_username,
         }
-        self._rng = random.Random(seed)
-        self.files = FileStore(self._rng)
-        self._users: dict[int, UserState] = {}
-        self._chats: dict[int, ChatState] = {}
-        self._updates: list[dict[str, Any]] = []
-        self._next_update_id = self._rng.randint(100_000_000, 900_000_000)
-        self._allowed_updates: list[str] | None = None
-        self._events: list[dict[str, Any]] = []
-        self._seq = 0
-        self._read_seq: dict[int, int] = {}
-        self._callbacks: dict[str, dict[str, Any]] = {}
-        self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        self._bot_texts: dict[tuple[str, str], str] = {}
-        self._default_menu_button: dict[str, Any] = {"type": "commands"}
-        self._call_log: list[dict[str, Any]] = []
-        self._webhook: dict[str, Any] | None = None
-        self._webhook_error: tuple[int, str] | None = None
-        self._webhook_task: asyncio.Task[None] | None = None
-        self._webhook_max_attempts = webhook_max_attempts
-        self._webhook_retry_delay = webhook_retry_delay
-        self._webhook_timeout = webhook_timeout
-        self._session: aiohttp.ClientSession | None = None
-        self._poll_generation = 0
+        self.rng = random.Random(seed)
+        self.files = FileStore(self.rng)
+        self.users: dict[int, UserState] = {}
+        self.chats: dict[int, ChatState] = {}
+        self.updates: list[dict[str, Any]] = []
+        self.next_update_id = self.rng.randint(100_000_000, 900_000_000)
+        self.allowed_updates: list[str] | None = None
+        self.events: list[dict[str, Any]] = []
+        self.seq = 0
+        self.read_seq: dict[int, int] = {}  # chat -> event seq wait_for_bot_message has seen
+        self.callbacks: dict[str, dict[str, Any]] = {}  # query id -> {"query", "answer"}
+        self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.bot_texts: dict[tuple[str, str], str] = {}  # (kind, language) -> text
+        self.default_menu_button: dict[str, Any] = {"type": "commands"}
+        self.call_log: list[dict[str, Any]] = []
+        self.webhook: dict[str, Any] | None = None
+        self.webhook_error: tuple[int, str] | None = None
+        self.poll_generation = 0
+        self.closing = False
         self._changed = asyncio.Event()
-        self._closing = False
+        self.store: StoreHook = self.keep_message
+        self.event: EventHook = self.note_event
+        self.webhook_changed: Callable[[], None] = _nothing
 
-    # -- small helpers ----------------------------------------------------------------------
+    # -- time, ids and change notification --------------------------------------------------
 
     @staticmethod
     def now() -> int:
         """Current Unix time in seconds, as Telegram dates are."""
         return int(time.time())
 
-    def _notify(self) -> None:
+    def new_id(self) -> str:
+        return str(self.rng.getrandbits(62))
+
+    def notify(self) -> None:
         """Wake every waiter (long polls, webhook sender, wait_for_bot_message)."""
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def _wait_change(self, timeout: float) -> None:
+    async def wait_change(self, timeout: float) -> None:
         """Sleep until the next state change or ``timeout`` seconds."""
         event = self._changed
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(max(0.0, timeout)):
                 await event.wait()
 
-    def _event(self, chat_id: int, message_id: int, kind: str, outgoing: bool) -> None:
-        self._seq += 1
-        self._events.append(
+    def note_event(self, chat_id: int, message_id: int, kind: str, outgoing: bool) -> None:
+        """Append a message event (new/edit/delete) and wake waiters; ``event`` by default."""
+        self.seq += 1
+        self.events.append(
             {
-                "seq": self._seq,
+                "seq": self.seq,
                 "chat_id": chat_id,
                 "message_id": message_id,
                 "kind": kind,
                 "outgoing": outgoing,
             }
         )
-        self._notify()
+        self.notify()
 
-    def _new_id(self) -> str:
-        return str(self._rng.getrandbits(62))
+    def log_call(
+        self, method: str, values: dict[str, Any], error: ApiError | None, **extra: Any
+    ) -> dict[str, Any]:
+        """Append a Bot API call to the call log; returns the entry (completed later)."""
+        entry: dict[str, Any] = {
+            "method": method,
+            "params": printable_params(values),
+            "ok": error is None,
+            "time": time.time(),
+        }
+        if error is not None:
+            entry["error_code"] = error.error_code
+            entry["description"] = error.description
+        entry.update(extra)
+        self.call_log.append(entry)
+        return entry
+
+    # -- users and chats --------------------------------------------------------------------
 
     def lookup_user(self, user_id: int) -> dict[str, Any] | None:
         """The User object of a known user (or the bot itself)."""
         if user_id == self.bot_id:
             return dict(self.bot_user)
-        state = self._users.get(user_id)
+        state = self.users.get(user_id)
         return dict(state.user) if state else None
 
-    # -- users and chats --------------------------------------------------------------------
-
-    def _register_user(self, user: dict[str, Any]) -> UserState:
-        state = self._users.get(user["id"])
+    def register_user(self, user: dict[str, Any]) -> UserState:
+        state = self.users.get(user["id"])
         if state is None:
-            state = self._users[user["id"]] = UserState(user=dict(user))
+            state = self.users[user["id"]] = UserState(user=dict(user))
         else:
             state.user.update(user)
         return state
 
-    def _register_chat(self, chat: dict[str, Any]) -> ChatState:
-        state = self._chats.get(chat["id"])
+    def register_chat(self, chat: dict[str, Any]) -> ChatState:
+        state = self.chats.get(chat["id"])
         if state is None:
-            state = self._chats[chat["id"]] = ChatState(
-                chat=dict(chat), chat_instance=str(self._rng.getrandbits(63) - 2**62)
+            state = self.chats[chat["id"]] = ChatState(
+                chat=dict(chat), chat_instance=str(self.rng.getrandbits(63) - 2**62)
             )
         else:
             state.chat.update(chat)
@@ -188,7 +179,7 @@ class EmulatorCore:
         chat["type"] = "private"
         return chat
 
-    def _find_chat(self, chat_id: Any) -> ChatState:
+    def find_chat(self, chat_id: Any) -> ChatState:
         """Resolve a chat_id parameter without access checks.
 
         ``@username`` only works for groups and channels, as in Telegram.
@@ -201,7 +192,7 @@ class EmulatorCore:
             state = next(
                 (
                     c
-                    for c in self._chats.values()
+                    for c in self.chats.values()
                     if c.chat["type"] != "private"
                     and str(c.chat.get("username", "")).lower() == name
                 ),
@@ -209,17 +200,17 @@ class EmulatorCore:
             )
         else:
             try:
-                state = self._chats.get(int(chat_id))
+                state = self.chats.get(int(chat_id))
             except (TypeError, ValueError):
                 state = None
         if state is None:
             raise bad_request("chat not found")
         return state
 
-    def _writable_chat(self, chat_id: Any) -> ChatState:
+    def writable_chat(self, chat_id: Any) -> ChatState:
         """Resolve a chat the bot wants to post in, with Telegram's access errors."""
-        chat = self._find_chat(chat_id)
-        user = self._users.get(chat.chat["id"])
+        chat = self.find_chat(chat_id)
+        user = self.users.get(chat.chat["id"])
         if chat.chat["type"] == "private" and user is not None:
             if user.user.get("is_bot"):
                 raise forbidden("bot can't send messages to bots")
@@ -236,18 +227,25 @@ class EmulatorCore:
             raise forbidden(f"bot is not a member of the {kinds.get(chat.chat['type'], 'chat')}")
         return chat
 
-    def _live_message(self, chat: ChatState, message_id: int | None) -> MessageRecord | None:
+    # -- messages ---------------------------------------------------------------------------
+
+    @staticmethod
+    def live_message(chat: ChatState, message_id: int | None) -> MessageRecord | None:
+        """The message with this id, unless it was never there or is deleted."""
         record = chat.messages.get(message_id) if message_id is not None else None
         return None if record is None or record.deleted else record
 
-    def _store(self, chat: ChatState, message: dict[str, Any], outgoing: bool) -> MessageRecord:
+    def keep_message(
+        self, chat: ChatState, message: dict[str, Any], outgoing: bool
+    ) -> MessageRecord:
+        """Record a message in its chat (a "new" event); ``store`` by default."""
         record = MessageRecord(message=message, outgoing=outgoing)
         chat.messages[message["message_id"]] = record
         chat.next_message_id = max(chat.next_message_id, message["message_id"] + 1)
-        self._event(chat.chat["id"], message["message_id"], "new", outgoing)
+        self.event(chat.chat["id"], message["message_id"], "new", outgoing)
         return record
 
-    def _bot_message(
+    def bot_message(
         self,
         chat: ChatState,
         content: dict[str, Any],
@@ -268,7 +266,7 @@ class EmulatorCore:
         message.update(extra or {})
         if markup:
             message["reply_markup"] = markup
-        self._store(chat, message, outgoing=True)
+        self.store(chat, message, True)
         return copy.deepcopy(message)
 
     @staticmethod
@@ -278,53 +276,39 @@ class EmulatorCore:
         message.pop("reply_to_message", None)
         return message
 
-    # -- formatted text ---------------------------------------------------------------------
+    # -- the update queue and the webhook setting -------------------------------------------
 
-    def _format(
-        self, text: str | None, parse_mode: str | None, entities: Any, caption: bool = False
-    ) -> tuple[str, list[Entity]]:
-        """Apply parse_mode/entities and Telegram's clean-up; enforce the length limit."""
-        return format_text(text, parse_mode, entities, self.lookup_user, caption)
-
-    # -- updates ----------------------------------------------------------------------------
-
-    def _wanted(self, update_type: str) -> bool:
-        allowed = self._allowed_updates
+    def wanted(self, update_type: str) -> bool:
+        """Whether allowed_updates lets this kind of update through."""
+        allowed = self.allowed_updates
         if not allowed:
             return update_type not in OPT_IN_UPDATE_TYPES
         return update_type in allowed
 
-    def _enqueue(self, update_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def enqueue(self, update_type: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Queue an update unless allowed_updates filters it; returns the Update dict."""
-        if not self._wanted(update_type):
+        if not self.wanted(update_type):
             return {"update_id": None, update_type: copy.deepcopy(payload)}
-        update = {"update_id": self._next_update_id, update_type: copy.deepcopy(payload)}
-        self._next_update_id += 1
-        self._updates.append(update)
-        self._notify()
+        update = {"update_id": self.next_update_id, update_type: copy.deepcopy(payload)}
+        self.next_update_id += 1
+        self.updates.append(update)
+        self.notify()
         return copy.deepcopy(update)
 
-    def _confirm(self, offset: int) -> None:
+    def confirm(self, offset: int) -> None:
         """Forget updates as getUpdates' offset prescribes (negative = keep the last -offset)."""
         if offset < 0:
-            self._updates = self._updates[offset:]
+            self.updates = self.updates[offset:]
         elif offset > 0:
-            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
 
-    def _set_allowed_updates(self, allowed: list[Any] | None) -> None:
+    def set_allowed_updates(self, allowed: list[Any] | None) -> None:
         if allowed is not None:
-            self._allowed_updates = [str(kind) for kind in allowed if kind in ALL_UPDATE_TYPES]
+            self.allowed_updates = [str(kind) for kind in allowed if kind in ALL_UPDATE_TYPES]
 
-    def method_names(self) -> dict[str, str]:
-        """Lower-case Bot API method name -> canonical camelCase name (``api_*`` methods)."""
-        return {
-            name[4:].lower(): name[4:]
-            for name in dir(type(self))
-            if name.startswith("api_") and callable(getattr(self, name))
-        }
-
-    async def call_method(
-        self, method: str, params: dict[str, Any], source: str = "http"
-    ) -> tuple[int, dict[str, Any]]:
-        """Run a Bot API method; returns (HTTP status, JSON body). Implemented by subclasses."""
-        raise NotImplementedError
+    def set_webhook(self, hook: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Set (or, with None, delete) the webhook; returns the previous one."""
+        previous, self.webhook = self.webhook, hook
+        self.webhook_error = None
+        self.webhook_changed()
+        return previous
