@@ -31,9 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import bot as _bot_package
-from bot.sandbox.emulator import Emulator
-from bot.sandbox.emulator_core import ChatState, MessageRecord
-from bot.sandbox.emulator_params import ApiError
+from bot.sandbox.emulator import ApiError, ChatState, Emulator, MessageRecord
 from storage.times import to_db
 
 REPO = Path(__file__).resolve().parents[1]  # where bench/ lives; results go here

@@ -53,8 +53,7 @@ from bot.sandbox.demo import (
     open_coach_invite,
     start_token,
 )
-from bot.sandbox.emulator import Emulator
-from bot.sandbox.emulator_core import LOCAL_HOSTS
+from bot.sandbox.emulator import LOCAL_HOSTS, Emulator
 from bot.sandbox.web_travel import TimeMachine, Travel, describe, long_day
 from storage import views
 from storage.people import Role

@@ -33,8 +33,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.sandbox.emulator import Emulator
-from bot.sandbox.emulator_media import make_png
+from bot.sandbox.emulator import Emulator, make_png
 
 USER = 1001
 OTHER = 1002

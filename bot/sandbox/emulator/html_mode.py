@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.sandbox.emulator_text import (
+from bot.sandbox.emulator.text import (
     Entity,
     EntityParseError,
     byte_offset,
+    is_space,
     link_entity,
     no_user,
     sort_entities,
@@ -24,10 +25,6 @@ _HTML_SIMPLE = {
     "strike": "strikethrough", "del": "strikethrough", "u": "underline", "ins": "underline",
     "tg-spoiler": "spoiler",
 }  # fmt: skip
-
-
-def is_space(ch: str) -> bool:
-    return ch in " \t\r\n\v\f\0"
 
 
 def _decode_html_entity(text: str, pos: int) -> tuple[int, int] | None:

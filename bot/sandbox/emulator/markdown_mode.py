@@ -6,11 +6,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from bot.sandbox.emulator_html import is_space
-from bot.sandbox.emulator_text import (
+from bot.sandbox.emulator.text import (
     Entity,
     EntityParseError,
     byte_offset,
+    is_space,
     link_entity,
     no_user,
     sort_entities,

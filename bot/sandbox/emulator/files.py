@@ -10,7 +10,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.sandbox.emulator_params import bad_request
+from bot.sandbox.emulator.answers import bad_request
 
 MAX_DOWNLOAD_SIZE = 20 * 1024 * 1024  # getFile refuses bigger files, as Telegram does
 MAX_PHOTO_SIZE = 10 * 1024 * 1024

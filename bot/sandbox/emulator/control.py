@@ -1,20 +1,139 @@
-"""HTTP control endpoints (``/_emu/...``) of the Telegram emulator; listed in emulator.py."""
+"""HTTP control endpoints of the emulator (``/_emu/...``): the in-process API over HTTP.
+
+JSON in, JSON out; errors are ``{"ok": false, "error": "..."}``::
+
+    GET    /_emu/state                            users, chats, webhook, queue, faults
+    POST   /_emu/users                            {"user_id", "first_name", "language_code",
+                                                   "username", "last_name"} -> User
+    POST   /_emu/users/{user_id}/text             {"text", "reply_to_message_id"} -> Update
+    POST   /_emu/users/{user_id}/command          {"command", "args"} -> Update
+    POST   /_emu/users/{user_id}/press            {"message_id", "callback_data", "force"}
+                                                  or {"button_text", "message_id"} -> Update
+    POST   /_emu/users/{user_id}/photo            {"caption", "width", "height"} -> Update
+    POST   /_emu/users/{user_id}/voice            {"duration"} -> Update
+    POST   /_emu/users/{user_id}/document         {"file_name", "mime_type", "caption",
+                                                   "data_base64"} -> Update
+    POST   /_emu/users/{user_id}/edit             {"message_id", "text"} -> Update
+    POST   /_emu/users/{user_id}/block            -> Update (my_chat_member)
+    POST   /_emu/users/{user_id}/unblock          -> Update (my_chat_member)
+    POST   /_emu/updates                          raw update payload -> Update
+    GET    /_emu/chats/{chat_id}/messages         ?include_deleted=1 -> [Message + "outgoing"]
+    POST   /_emu/chats/{chat_id}/wait             {"timeout", "after", "include_edits",
+                                                   "text_contains"} -> Message, or 408
+    GET    /_emu/chats/{chat_id}/keyboard         -> current reply keyboard or null
+    GET    /_emu/calls                            ?method=sendMessage -> [call log entries]
+    POST   /_emu/faults                           {"method", "kind", "count", "retry_after",
+                                                   "delay", "description"}
+    DELETE /_emu/faults                           remove all faults
+    POST   /_emu/limits                           {"per_chat_per_sec", "global_per_sec",
+                                                   "per_group_per_min"}; {} switches off
+    GET    /_emu/commands                         ?scope={json}&language_code=nl
+    GET    /_emu/callbacks/{query_id}             -> answerCallbackQuery answer or null
+    GET    /_emu/events                           ?since=SEQ&timeout=S -> {"seq", "events"}
+                                                  (long-poll for UIs: new/edit/delete)
+"""
 
 from __future__ import annotations
 
 import base64
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
-from bot.sandbox.emulator_params import ApiError
-
-if TYPE_CHECKING:
-    from bot.sandbox.emulator import Emulator
+from bot.sandbox.emulator.answers import ApiError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Controls(Protocol):
+    """The part of the Emulator's in-process API that the control endpoints serve."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def call_log(self) -> list[dict[str, Any]]: ...
+    def state(self) -> dict[str, Any]: ...
+    def add_user(
+        self,
+        user_id: int,
+        first_name: str,
+        language_code: str | None = ...,
+        username: str | None = ...,
+        *,
+        last_name: str | None = ...,
+    ) -> dict[str, Any]: ...
+    def send_text(
+        self, user_id: int, text: str, reply_to_message_id: int | None = ...
+    ) -> dict[str, Any]: ...
+    def send_command(
+        self, user_id: int, command: str, args: str | None = ...
+    ) -> dict[str, Any]: ...
+    def press_button(
+        self, user_id: int, message_id: int, callback_data: str, force: bool = ...
+    ) -> dict[str, Any]: ...
+    def press_button_text(
+        self, user_id: int, button_text: str, message_id: int | None = ...
+    ) -> dict[str, Any]: ...
+    def send_photo(
+        self,
+        user_id: int,
+        caption: str | None = ...,
+        *,
+        data: bytes | None = ...,
+        width: int = ...,
+        height: int = ...,
+        reply_to_message_id: int | None = ...,
+    ) -> dict[str, Any]: ...
+    def send_voice(self, user_id: int, duration: int = ...) -> dict[str, Any]: ...
+    def send_document(
+        self,
+        user_id: int,
+        file_name: str = ...,
+        *,
+        data: bytes | None = ...,
+        mime_type: str | None = ...,
+        caption: str | None = ...,
+    ) -> dict[str, Any]: ...
+    def edit_text(self, user_id: int, message_id: int, new_text: str) -> dict[str, Any]: ...
+    def block(self, user_id: int) -> dict[str, Any]: ...
+    def unblock(self, user_id: int) -> dict[str, Any]: ...
+    def send_raw_update(self, payload: dict[str, Any]) -> dict[str, Any]: ...
+    def messages(self, chat_id: int, include_deleted: bool = ...) -> list[dict[str, Any]]: ...
+    async def wait_for_bot_message(
+        self,
+        chat_id: int,
+        predicate: Any = ...,
+        timeout: float = ...,
+        after: int | None = ...,
+        *,
+        include_edits: bool = ...,
+    ) -> dict[str, Any]: ...
+    def reply_keyboard(self, chat_id: int) -> dict[str, Any] | None: ...
+    def inject_fault(
+        self,
+        method: str,
+        kind: str | int,
+        count: int = ...,
+        retry_after: int | None = ...,
+        delay: float | None = ...,
+        description: str | None = ...,
+    ) -> None: ...
+    def clear_faults(self) -> None: ...
+    def enforce_limits(
+        self,
+        per_chat_per_sec: float | None = ...,
+        global_per_sec: float | None = ...,
+        per_group_per_min: float | None = ...,
+    ) -> None: ...
+    def disable_limits(self) -> None: ...
+    def commands(
+        self, scope: dict[str, Any] | None = ..., language_code: str | None = ...
+    ) -> list[dict[str, str]]: ...
+    def callback_answer(self, query_id: str) -> dict[str, Any] | None: ...
+    def events(self, since: int = ...) -> list[dict[str, Any]]: ...
+    async def wait_for_change(self, timeout: float) -> None: ...
 
 
 def _ok(value: Any, status: int = 200) -> web.Response:
@@ -44,7 +163,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def add_control_routes(app: web.Application, emu: Emulator) -> None:
+def add_control_routes(app: web.Application, emu: Controls) -> None:
     """Register the /_emu endpoints on ``app``."""
 
     def user_id(request: web.Request) -> int:

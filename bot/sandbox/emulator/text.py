@@ -47,6 +47,11 @@ def u16(ch: str) -> int:
     return 2 if ord(ch) > 0xFFFF else 1
 
 
+def is_space(ch: str) -> bool:
+    """Whitespace as Telegram's parsers see it."""
+    return ch in " \t\r\n\v\f\0"
+
+
 def byte_offset(text: str, index: int) -> int:
     return len(text[:index].encode("utf-8", "surrogatepass"))
 
