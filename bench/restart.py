@@ -186,7 +186,12 @@ async def bench(
         for participants, rows in sizes:
             for kind in kinds:
                 result = await one_run(
-                    kind, participants, rows, folder, f"-{participants}-{run}", settle,
+                    kind,
+                    participants,
+                    rows,
+                    folder,
+                    f"-{participants}-{run}",
+                    settle,
                     daily_pending,
                 )
                 all_runs.append({**result, "run": run})
@@ -216,9 +221,7 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(args.out) if args.out else None
     kinds = ("coachbot", "baseline") if args.baseline else ("coachbot",)
-    data = asyncio.run(
-        bench(args.quick, args.runs, kinds, out, daily_pending=args.daily_pending)
-    )
+    data = asyncio.run(bench(args.quick, args.runs, kinds, out, daily_pending=args.daily_pending))
     print(data["line"])
 
 

@@ -120,9 +120,7 @@ async def finish(conn: Conn, now: datetime, run_id: int, status: RunStatus) -> N
 
 async def set_question_message(conn: Conn, run_id: int, message_id: int) -> None:
     """The message that shows the run's current question (its buttons get edited)."""
-    await conn.execute(
-        "UPDATE runs SET question_message_id = ? WHERE id = ?", (message_id, run_id)
-    )
+    await conn.execute("UPDATE runs SET question_message_id = ? WHERE id = ?", (message_id, run_id))
 
 
 async def cancel_open(conn: Conn, person_id: int) -> None:
@@ -147,6 +145,8 @@ async def cancel_queued(conn: Conn, person_id: int, appointment_id: int | None =
 async def question_is_current(conn: Conn, run_id: int, seq: int) -> bool:
     """Whether the run is active and still at question `seq`."""
     rows = await conn.execute_fetchall("SELECT status, state FROM runs WHERE id = ?", (run_id,))
-    return bool(rows) and rows[0]["status"] == "active" and (
-        json.loads(rows[0]["state"] or "{}").get("seq") == seq
+    return (
+        bool(rows)
+        and rows[0]["status"] == "active"
+        and (json.loads(rows[0]["state"] or "{}").get("seq") == seq)
     )

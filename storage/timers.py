@@ -116,8 +116,7 @@ async def pending_refs(conn: Conn, person_id: int, ref_prefix: str) -> list[str]
 async def due(conn: Conn, now: datetime, limit: int) -> list[Timer]:
     """Pending timers due now, oldest first."""
     rows = await conn.execute_fetchall(
-        "SELECT * FROM timers WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id"
-        " LIMIT ?",
+        "SELECT * FROM timers WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
         (to_db(now), limit),
     )
     return [Timer.from_row(r) for r in rows]

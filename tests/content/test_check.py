@@ -210,8 +210,9 @@ def test_check_content_reports_the_problem_at_its_line(tmp_path, case):
     mine = [p for p in problems if p.path == path and case.phrase in p.message]
     assert [p.line for p in mine] == [line], problems
     # Only a text missing in a language other than Dutch lets the bot run (Dutch fills in).
-    fatal = not (path.endswith(".yaml") and "missing message" in case.phrase
-                 and not path.endswith("nl.yaml"))
+    fatal = not (
+        path.endswith(".yaml") and "missing message" in case.phrase and not path.endswith("nl.yaml")
+    )
     assert (content is None) == fatal
     assert all(p.fatal == fatal for p in mine)
 

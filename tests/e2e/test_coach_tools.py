@@ -322,9 +322,17 @@ async def test_a_location_or_sticker_reaches_the_coach_too(harness: Harness) -> 
     await setup(h)
     chat = {"id": AYSE, "type": "private", "first_name": "P"}
     sender = {"id": AYSE, "is_bot": False, "first_name": "P", "language_code": "tr"}
-    h.emu.send_raw_update({"message": {"message_id": 900, "date": 0, "chat": chat,
-                                       "from": sender,
-                                       "location": {"latitude": 51.84, "longitude": 5.86}}})
+    h.emu.send_raw_update(
+        {
+            "message": {
+                "message_id": 900,
+                "date": 0,
+                "chat": chat,
+                "from": sender,
+                "location": {"latitude": 51.84, "longitude": 5.86},
+            }
+        }
+    )
     header = await h.next_message(COACH, "sent something")
     assert header["text"].startswith("📎 Ayşe (Türkçe)")
     await h.next_message(AYSE)  # thanked

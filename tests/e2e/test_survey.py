@@ -21,9 +21,21 @@ from tests.e2e.harness import (
 
 LEILA = 5001
 PERSIAN = re.compile(r"[\u0600-\u06FF]")
-ITEMS = ["life_satisfaction", "meaningful", "trust_people", "trust_municipality", "at_home",
-         "health_physical", "health_mental", "solve_difficult", "overcome_setbacks",
-         "contact_neighbours", "contact_friends", "contact_family", "find_volunteer_work"]
+ITEMS = [
+    "life_satisfaction",
+    "meaningful",
+    "trust_people",
+    "trust_municipality",
+    "at_home",
+    "health_physical",
+    "health_mental",
+    "solve_difficult",
+    "overcome_setbacks",
+    "contact_neighbours",
+    "contact_friends",
+    "contact_family",
+    "find_volunteer_work",
+]
 
 
 def catalog(code: str) -> dict[str, str]:
@@ -36,8 +48,9 @@ async def test_persian_questionnaire_with_a_skip_a_pause_and_a_resume(harness: H
     fa = catalog("fa")
     await register_coach(h)
     token = await invite_participant(h, "Leila", "فارسی")
-    await onboard(h, LEILA, token, ["فارسی", fa["common.yes"], fa["onboarding.checkin_day.none"]],
-                  "fa")
+    await onboard(
+        h, LEILA, token, ["فارسی", fa["common.yes"], fa["onboarding.checkin_day.none"]], "fa"
+    )
     h.emu.send_command(COACH, "/caseload")
     await answer(h, COACH, "Leila")
     await answer(h, COACH, "Questionnaire")
@@ -76,7 +89,8 @@ async def test_persian_questionnaire_with_a_skip_a_pause_and_a_resume(harness: H
 
     rows = await h.deps.db.fetchall(
         "SELECT step, value FROM events WHERE type = 'answer' AND flow_id = 'intake_survey'"
-        " ORDER BY id")
+        " ORDER BY id"
+    )
     answers = {r["step"]: r["value"] for r in rows}
     assert list(answers) == ITEMS
     assert answers["life_satisfaction"] == "7" and answers["meaningful"] == "skip"
@@ -111,6 +125,10 @@ async def test_ladder_recorded_at_intake_monthly_and_at_the_end(harness: Harness
         await answer(h, COACH, label)
     await h.next_message(COACH, "ended")
     rows = await h.deps.db.fetchall(
-        "SELECT value, ref FROM events WHERE type = 'ladder_recorded' ORDER BY id")
+        "SELECT value, ref FROM events WHERE type = 'ladder_recorded' ORDER BY id"
+    )
     assert [(r["value"], r["ref"]) for r in rows] == [
-        ("2", "intake"), ("3", "monthly"), ("4", "end")]
+        ("2", "intake"),
+        ("3", "monthly"),
+        ("4", "end"),
+    ]

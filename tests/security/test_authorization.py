@@ -94,6 +94,7 @@ INTENDED: dict[str, dict[str, str]] = {
     "foo": {},  # no such command
 }
 
+
 def cells() -> list[Any]:
     found = []
     for command in INTENDED:

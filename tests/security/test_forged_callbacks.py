@@ -80,7 +80,6 @@ JUNK_64 = "ÿ" * 32  # 64 bytes of UTF-8, the most Telegram carries
 OVERFLOW = "9" * 30  # a number SQLite cannot hold
 
 
-
 @dataclass(frozen=True)
 class Case:
     name: str
