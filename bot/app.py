@@ -14,6 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels.telegram.convert import to_inbound
+from bot.channels.telegram.links import deep_link
 from bot.channels.telegram.poller import Poller
 from bot.channels.telegram.request import AiohttpRequest
 from bot.channels.telegram.sender import TelegramSender
@@ -99,7 +100,14 @@ class CoachbotApp:
         self.application = application
         await application.initialize()
         self.settings.bot_username = application.bot.username
-        self.deps = Deps(db=db, clock=self.clock, content=content, settings=self.settings)
+        settings = self.settings
+        self.deps = Deps(
+            db=db,
+            clock=self.clock,
+            content=content,
+            invite_link=lambda token: deep_link(settings.bot_username, token),
+            settings=settings,
+        )
         host = FlowHost(self.deps)
         self.service = InboundService(self.deps, host)
         self.dispatcher = Dispatcher(self.deps, TelegramSender(application.bot), host)

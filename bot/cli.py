@@ -186,8 +186,9 @@ def _invite(args: argparse.Namespace) -> int:
 
 
 async def _invite_async(args: argparse.Namespace) -> int:
+    from bot.channels.telegram.links import deep_link
     from bot.deps import random_token
-    from bot.host.invites import create_person, deep_link, new_invite
+    from bot.host.invites import create_person, new_invite
     from storage.db import Database
     from storage.people import Role
 
@@ -214,6 +215,7 @@ async def _invite_async(args: argparse.Namespace) -> int:
             db=db,
             clock=SystemClock(),
             content=content,
+            invite_link=lambda token: deep_link(username, token),
             settings=Settings(bot_username=username),
             new_token=random_token,
         )

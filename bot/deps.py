@@ -34,5 +34,7 @@ class Deps:
     db: Database
     clock: Clock
     content: Content
+    # The channel's invite link for a token (Telegram: a t.me deep link), set at wiring.
+    invite_link: Callable[[str], str]
     settings: Settings = field(default_factory=Settings)
     new_token: Callable[[], str] = random_token

@@ -34,12 +34,34 @@ SILENCED = frozenset(
 
 
 @dataclass(frozen=True)
+class Address:
+    """Where a person is reached: a messenger (channel) and their id there. Telegram is the
+    one channel today; its ids are stored in the column `telegram_id`."""
+
+    channel: str
+    id: int
+
+
+TELEGRAM = "telegram"
+
+
+def _address(telegram_id: int | None) -> Address | None:
+    return None if telegram_id is None else Address(TELEGRAM, int(telegram_id))
+
+
+def _telegram_id(address: Address) -> int:
+    if address.channel != TELEGRAM:
+        raise ValueError(f"no storage for addresses on channel {address.channel!r}")
+    return address.id
+
+
+@dataclass(frozen=True)
 class Person:
     id: int
     role: Role
     name: str
     language: str | None
-    telegram_id: int | None
+    address: Address | None
     coach_id: int | None
     status: Status
     checkin_day: str | None
@@ -62,7 +84,7 @@ class Person:
             Role(row["role"]),
             row["name"],
             row["language"],
-            row["telegram_id"],
+            _address(row["telegram_id"]),
             row["coach_id"],
             Status(row["status"]),
             row["checkin_day"],
@@ -96,10 +118,19 @@ async def by_id(conn: Conn, person_id: int | None) -> Person | None:
     return Person.from_row(rows[0]) if rows else None
 
 
-async def by_telegram(conn: Conn, telegram_id: int) -> Person | None:
-    """The person linked to this Telegram user, or None."""
-    rows = await conn.execute_fetchall("SELECT * FROM people WHERE telegram_id = ?", (telegram_id,))
+async def by_address(conn: Conn, address: Address) -> Person | None:
+    """The person reached at this address, or None."""
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM people WHERE telegram_id = ?", (_telegram_id(address),)
+    )
     return Person.from_row(rows[0]) if rows else None
+
+
+async def set_address(conn: Conn, person_id: int, address: Address) -> None:
+    """Link the person to where they are reached (when they redeem their invite)."""
+    await conn.execute(
+        "UPDATE people SET telegram_id = ? WHERE id = ?", (_telegram_id(address), person_id)
+    )
 
 
 async def add(

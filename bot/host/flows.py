@@ -292,7 +292,7 @@ class FlowHost:
         scheduled: bool,
         expires: datetime | None,
     ) -> None:
-        if person.telegram_id is None:
+        if person.address is None:
             return
         text = outbox.render(self.deps, person, ask.key, {**ask.vars, **context})
         buttons = [
@@ -303,7 +303,7 @@ class FlowHost:
             conn,
             self.deps,
             person,
-            person.telegram_id,
+            person.address.id,
             text,
             buttons=buttons,
             unsolicited=scheduled,

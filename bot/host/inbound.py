@@ -22,7 +22,17 @@ from storage import inbound, runs, timers
 from storage import outbox as storage_outbox
 from storage.events import log_event
 from storage.outbox import Press
-from storage.people import Person, Role, Status, by_id, by_telegram, update
+from storage.people import (
+    TELEGRAM,
+    Address,
+    Person,
+    Role,
+    Status,
+    by_address,
+    by_id,
+    set_address,
+    update,
+)
 from storage.times import from_db, to_db
 
 log = logging.getLogger(__name__)
@@ -76,6 +86,12 @@ class Inbound:
     press: Press | None = None  # a button pressed (None: stale, forged or inert)
     language_code: str | None = None
     reply_to_message_id: int | None = None
+    channel: str = TELEGRAM  # the messenger the event came from
+
+    @property
+    def address(self) -> Address:
+        """Where the sender is reached."""
+        return Address(self.channel, self.user_id)
 
 
 @dataclass(frozen=True)
@@ -103,7 +119,7 @@ class InboundService:
         async with self.deps.db.transaction() as conn:
             if not await inbound.first_time(conn, self.deps.clock.now(), event.update_id):
                 return Outcome(handled=False)  # seen before: Telegram delivered it twice
-            person = await by_telegram(conn, event.user_id)
+            person = await by_address(conn, event.address)
             return await self._route(conn, person, event)
 
     async def _route(
@@ -166,12 +182,12 @@ class InboundService:
                 await log_event(conn, now, "invite_throttled", person.id if person else None)
                 await self._reply(conn, person, event, "start.invalid_token")
                 return Outcome()
-            invited = await redeem(conn, self.deps, token, event.user_id)
+            invited = await redeem(conn, self.deps, token, event.address)
             if invited is None:
                 recent.append(now)
             if (
                 invited is None
-                or invited.telegram_id is not None
+                or invited.address is not None
                 or (person is not None and person.id != invited.id)
             ):
                 await log_event(
@@ -201,9 +217,8 @@ class InboundService:
         now = self.deps.clock.now()
         language = invited.language or self.deps.content.catalogs.pick(event.language_code)
         status = Status.INVITED if invited.role == Role.PARTICIPANT else Status.ACTIVE
-        await update(
-            conn, invited.id, telegram_id=event.user_id, language=language, status=status.value
-        )
+        await set_address(conn, invited.id, event.address)
+        await update(conn, invited.id, language=language, status=status.value)
         await log_event(conn, now, "linked", invited.id, invited.coach_id)
         person = await self._fresh(conn, invited)
         if person.role == Role.PARTICIPANT:
@@ -380,7 +395,7 @@ class InboundService:
             await log_event(conn, self.deps.clock.now(), "refused", coach.id, value="relay")
             await self._reply(conn, coach, event, "not_allowed")
             return Outcome()
-        if participant.status != Status.ACTIVE or participant.telegram_id is None:
+        if participant.status != Status.ACTIVE or participant.address is None:
             await outbox.say(
                 conn, self.deps, coach, "relay.not_delivered", {"participant": participant.name}
             )

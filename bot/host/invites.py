@@ -8,15 +8,11 @@ from datetime import datetime
 from bot.deps import Deps
 from storage import invites, people
 from storage.db import Conn
-from storage.people import Person, Role
+from storage.people import Address, Person, Role
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def deep_link(username: str, token: str) -> str:
-    return f"https://t.me/{username}?start={token}"
 
 
 async def create_person(
@@ -40,8 +36,8 @@ async def new_invite(conn: Conn, deps: Deps, person_id: int) -> tuple[str, datet
     return token, expires
 
 
-async def redeem(conn: Conn, deps: Deps, token: str, telegram_id: int) -> Person | None:
-    """The invited person if the token is valid, unused and unexpired and `telegram_id`
+async def redeem(conn: Conn, deps: Deps, token: str, address: Address) -> Person | None:
+    """The invited person if the token is valid, unused and unexpired and `address`
     may take it (nobody registered yet, or the same person again); marks it used.
     A refused token stays valid for the person it was made for.
 
@@ -53,8 +49,8 @@ async def redeem(conn: Conn, deps: Deps, token: str, telegram_id: int) -> Person
     if invite is None or invite.used_at is not None or invite.expires_at <= now:
         return None
     invited = await people.by_id(conn, invite.person_id)
-    holder = await people.by_telegram(conn, telegram_id)
-    if invited is None or invited.telegram_id is not None or holder is not None:
+    holder = await people.by_address(conn, address)
+    if invited is None or invited.address is not None or holder is not None:
         return None
     if not await invites.mark_used(conn, now, invite.id):
         return None

@@ -93,7 +93,7 @@ class Tools:
         vars: dict[str, Any] | None = None,
     ) -> None:
         reader, away = await self.recipient(conn, person)
-        if reader is None or reader.telegram_id is None:
+        if reader is None or reader.address is None:
             return
         merged = {**(vars or {}), **self.describe(reader, person)}
         text = outbox.render(self.deps, reader, key, {"name": reader.name, **merged})
@@ -101,7 +101,7 @@ class Tools:
             note = self.absent_note(reader, away)
             text = f"{note}\n{text}"
         await outbox.message(
-            conn, self.deps, reader, reader.telegram_id, text, unsolicited=True, about=person.id
+            conn, self.deps, reader, reader.address.id, text, unsolicited=True, about=person.id
         )
         await log_event(
             conn, self.deps.clock.now(), "coach_notified", person.id, reader.id, value=key
@@ -117,7 +117,7 @@ class Tools:
     ) -> bool:
         """Pass a participant's own message to their coach: a header, then a copy."""
         reader, away = await self.recipient(conn, person)
-        if reader is None or reader.telegram_id is None:
+        if reader is None or reader.address is None:
             return False
         header = outbox.render(
             self.deps, reader, f"coach.relay_header.{kind}", self.describe(reader, person)
@@ -125,7 +125,7 @@ class Tools:
         if away is not None:
             note = self.absent_note(reader, away)
             header = f"{note}\n{header}"
-        await outbox.message(conn, self.deps, reader, reader.telegram_id, header, about=person.id)
+        await outbox.message(conn, self.deps, reader, reader.address.id, header, about=person.id)
         await outbox.copy(conn, self.deps, reader, chat_id, message_id, about=person.id)
         await log_event(
             conn, self.deps.clock.now(), "message_relayed", person.id, reader.id, value=kind

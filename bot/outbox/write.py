@@ -112,14 +112,14 @@ async def say(
     tag: str | None = None,
 ) -> int | None:
     """Render `key` for `person` and queue it; None when the person has no chat."""
-    if person.telegram_id is None:
+    if person.address is None:
         return None
     text = render(deps, person, key, {"name": person.name, **(vars or {})})
     return await message(
         conn,
         deps,
         person,
-        person.telegram_id,
+        person.address.id,
         text,
         unsolicited=unsolicited,
         due=due,
@@ -140,11 +140,11 @@ async def copy(
     unsolicited: bool = False,
 ) -> int | None:
     """Pass a message on without storing its content (the messenger copies it)."""
-    if person.telegram_id is None:
+    if person.address is None:
         return None
     meta = Meta(unsolicited=unsolicited, about=about)
     payload = Copy(from_chat_id, message_id)
-    return await insert(conn, deps, person, person.telegram_id, payload, meta)
+    return await insert(conn, deps, person, person.address.id, payload, meta)
 
 
 async def edit_buttons(
@@ -155,7 +155,7 @@ async def edit_buttons(
     buttons: Sequence[Button],
 ) -> int | None:
     """Replace the buttons of a message already sent (none: remove them)."""
-    if person.telegram_id is None:
+    if person.address is None:
         return None
     payload = EditButtons(message_id, layout(buttons))
-    return await insert(conn, deps, person, person.telegram_id, payload)
+    return await insert(conn, deps, person, person.address.id, payload)

@@ -11,9 +11,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.app import CoachbotApp, Options
+from bot.channels.telegram.links import deep_link
 from bot.clock import ManualClock
 from bot.deps import Settings
-from bot.host.invites import create_person, deep_link, new_invite
+from bot.host.invites import create_person, new_invite
 from bot.sandbox.emulator import Emulator
 from storage.people import Role
 

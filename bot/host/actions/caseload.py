@@ -10,7 +10,7 @@ from bot import outbox
 from bot.engine.runner import Perform
 from bot.host.actions.questionnaire import record_ladder
 from bot.host.actions.registry import action
-from bot.host.invites import create_person, deep_link, new_invite
+from bot.host.invites import create_person, new_invite
 from bot.host.tools import PAUSE_WEEKS, Tools, answers_of, as_int
 from bot.schedule import planner
 from bot.schedule.timing import local
@@ -49,7 +49,7 @@ async def create_invite(
     )
     token, expires = await new_invite(conn, tools.deps, person_id)
     await log_event(conn, now, "invited", person_id, coach.id)
-    link = deep_link(tools.deps.settings.bot_username, token)
+    link = tools.deps.invite_link(token)
     await outbox.say(
         conn,
         tools.deps,
@@ -90,22 +90,22 @@ async def show_invite(
     context: dict[str, Any],
 ) -> None:
     participant = await tools.owned(conn, coach, answers_of(action).get(action.params["from"]))
-    if participant is None or coach.telegram_id is None:
+    if participant is None or coach.address is None:
         return
-    if participant.telegram_id is not None:
+    if participant.address is not None:
         await outbox.say(
             conn, tools.deps, coach, "caseload.already_linked", {"participant": participant.name}
         )
         return
     token, expires = await new_invite(conn, tools.deps, participant.id)
-    link = deep_link(tools.deps.settings.bot_username, token)
+    link = tools.deps.invite_link(token)
     text = outbox.render(
         tools.deps,
         coach,
         "coach.invite_link",
         {"participant": participant.name, "link": link, "expires": expires.isoformat()},
     )
-    await outbox.message(conn, tools.deps, coach, coach.telegram_id, text, qr=link)
+    await outbox.message(conn, tools.deps, coach, coach.address.id, text, qr=link)
     await log_event(conn, tools.deps.clock.now(), "invited", participant.id, coach.id)
 
 
@@ -133,7 +133,7 @@ async def send_nudge(
             await tools.refuse(conn, coach, "invalid_action")
             return
     which = str(answers.get("which"))
-    if participant.status != Status.ACTIVE or participant.telegram_id is None:
+    if participant.status != Status.ACTIVE or participant.address is None:
         await outbox.say(
             conn, tools.deps, coach, "nudge.not_now", {"participant": participant.name}
         )
@@ -149,7 +149,7 @@ async def send_nudge(
         conn,
         tools.deps,
         participant,
-        participant.telegram_id,
+        participant.address.id,
         text,
         unsolicited=True,
         due=max(due, now),

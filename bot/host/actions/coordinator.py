@@ -7,7 +7,7 @@ from typing import Any
 from bot import outbox
 from bot.engine.runner import Perform
 from bot.host.actions.registry import action
-from bot.host.invites import create_person, deep_link, new_invite
+from bot.host.invites import create_person, new_invite
 from bot.host.tools import Tools, answers_of, as_int
 from storage import appointments, people
 from storage.db import Conn
@@ -79,7 +79,7 @@ async def create_coach_invite(
     now = tools.deps.clock.now()
     person_id = await create_person(conn, now, Role.COACH, name)
     token, expires = await new_invite(conn, tools.deps, person_id)
-    link = deep_link(tools.deps.settings.bot_username, token)
+    link = tools.deps.invite_link(token)
     await outbox.say(
         conn,
         tools.deps,

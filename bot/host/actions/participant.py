@@ -160,9 +160,9 @@ async def forget_participant(
         await tools.refuse(conn, actor, "invalid_action")
         return
     await tools.notify_coach(conn, target, "coach.participant_forgotten")
-    if target.telegram_id is not None:
+    if target.address is not None:
         text = outbox.render(tools.deps, target, "privacy.forgotten", {"name": target.name})
-        await outbox.message(conn, tools.deps, None, target.telegram_id, text)
+        await outbox.message(conn, tools.deps, None, target.address.id, text)
     await runs.cancel_open(conn, target.id)
     await forget(conn, tools.deps, target, "participant" if actor is target else "coordinator")
     if actor is not target:
