@@ -22,15 +22,15 @@ from bot.errors import Rejected, SendError
 from bot.host.daily import daily_day, run_daily
 from bot.host.documents import make_document
 from bot.host.flows import FlowHost
+from bot.host.timers import fire_due
 from bot.outbox.pacing import Bucket, Window
 from bot.outbox.sending import Sender, perform, record_failure
-from bot.schedule import planner, policy
+from bot.schedule import policy
 from bot.schedule.policy import Verdict
-from storage import outbox, runs, timers
+from storage import outbox, runs
 from storage.events import log_event
 from storage.outbox import OutboxKind, OutboxRow, OutboxStatus
 from storage.people import Role, Status, by_id, update
-from storage.timers import Timer, TimerKind, TimerStatus
 
 log = logging.getLogger(__name__)
 
@@ -145,54 +145,7 @@ class Dispatcher:
     # --- timers ---------------------------------------------------------------
 
     async def _fire_timers(self) -> int:
-        now = self.deps.clock.now()
-        # A read outside a write transaction, as before: no write lock taken for a look.
-        due = await timers.due(self.deps.db.conn, now, BATCH)
-        for timer in due:
-            try:
-                async with self.deps.db.transaction() as conn:
-                    await self._fire(conn, timer)
-            except Exception:
-                log.exception("timer %s failed; it is dropped", timer.id)
-                async with self.deps.db.transaction() as conn:
-                    await timers.set_status(conn, timer.id, TimerStatus.CANCELLED)
-                    await log_event(conn, now, "timer_failed", timer.person_id, ref=timer.ref)
-        return len(due)
-
-    async def _fire(self, conn: Any, timer: Timer) -> None:
-        now = self.deps.clock.now()
-        if not await timers.claim(conn, timer.id):
-            return
-        person = await by_id(conn, timer.person_id)
-        if person is None:
-            return
-        payload, expires = timer.payload, timer.expires_at
-        if timer.kind == TimerKind.TIMEOUT:
-            await self.host.timeout(conn, person, payload["run_id"], payload["seq"])
-        elif timer.kind == TimerKind.RESUME:
-            if person.status == Status.PAUSED:
-                await self.host.tools.resume(conn, person)
-        elif expires is not None and expires <= now:
-            await timers.set_status(conn, timer.id, TimerStatus.EXPIRED)
-            await log_event(
-                conn,
-                now,
-                "flow_expired",
-                person.id,
-                person.coach_id,
-                flow_id=payload["flow"],
-                ref=timer.ref,
-            )
-        elif person.status != Status.ACTIVE:
-            await timers.set_status(conn, timer.id, TimerStatus.SKIPPED)
-        else:
-            await self.host.start(
-                conn, person, payload["flow"], payload.get("vars"), scheduled=True, expires=expires
-            )
-        if (timer.ref or "").startswith("checkin:"):
-            fresh = await by_id(conn, person.id)
-            if fresh is not None:
-                await planner.plan_checkin(conn, self.deps, fresh)
+        return await fire_due(self.deps, self.host, BATCH)
 
     # --- sending --------------------------------------------------------------
 
@@ -254,11 +207,9 @@ class Dispatcher:
         """The delivery policy, asked again at the moment of sending."""
         now = self.deps.clock.now()
         person = await by_id(conn, row.person_id) if row.unsolicited else None
-        quiet = self.deps.content.schedules.quiet_hours
-        window = policy.Window(quiet.start, quiet.end, self.deps.content.tz)
         decision = policy.decide(
             now,
-            window,
+            policy.window(self.deps),
             unsolicited=row.unsolicited,
             expires=row.expires_at,
             status=person.status if person else None,

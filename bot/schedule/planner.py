@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 
 from bot.content.schedules import parse_offset
 from bot.deps import Deps
-from bot.schedule.timing import WEEKDAYS, after_offset, days_before, fit_window, next_weekly
+from bot.schedule import policy
+from bot.schedule.policy import window
+from bot.schedule.timing import WEEKDAYS, after_offset, days_before, next_weekly
 from storage import appointments, people, runs, timers
 from storage.appointments import Appointment
 from storage.db import Conn
@@ -25,7 +27,7 @@ def reminder_times(deps: Deps, starts_at: datetime) -> list[tuple[str, str, date
         else:
             assert reminder.before is not None
             due = starts_at - reminder.before
-        due = fit_window(due, schedules.quiet_hours.start, schedules.quiet_hours.end, tz)
+        due = policy.earliest(due, window(deps))
         found.append((reminder.name, reminder.flow, due))
     return found
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, tzinfo
 from enum import StrEnum
 
+from bot.deps import Deps
 from bot.schedule.timing import fit_window
 from storage.people import SILENCED, Status
 
@@ -37,6 +38,12 @@ class Decision:
     verdict: Verdict
     at: datetime | None = None  # for WAIT
     reason: str | None = None  # for EXPIRE: "expired" or "quiet_hours"
+
+
+def window(deps: Deps) -> Window:
+    """The configured delivery window (`quiet_hours` in flows/schedules.yaml)."""
+    quiet = deps.content.schedules.quiet_hours
+    return Window(quiet.start, quiet.end, deps.content.tz)
 
 
 def earliest(due: datetime, window: Window) -> datetime:
