@@ -18,16 +18,17 @@ from datetime import date
 from typing import Any
 
 from bot.deps import Deps
-from bot.errors import Rejected, SendError
+from bot.errors import Rejected, SendError, Unreachable
 from bot.host.daily import daily_day, run_daily
 from bot.host.documents import make_document
 from bot.host.flows import FlowHost
 from bot.host.timers import fire_due
+from bot.outbox import write
 from bot.outbox.pacing import Bucket, Window
 from bot.outbox.sending import Sender, perform, record_failure
 from bot.schedule import policy
 from bot.schedule.policy import Verdict
-from storage import outbox, runs
+from storage import outbox, people, runs
 from storage.events import log_event
 from storage.outbox import OutboxKind, OutboxRow, OutboxStatus
 from storage.people import Role, Status, by_id, update
@@ -206,7 +207,11 @@ class Dispatcher:
     async def _still_due(self, conn: Any, row: OutboxRow) -> bool:
         """The delivery policy, asked again at the moment of sending."""
         now = self.deps.clock.now()
-        person = await by_id(conn, row.person_id) if row.unsolicited else None
+        about_someone = row.about_id is not None
+        person = await by_id(conn, row.person_id) if row.unsolicited or about_someone else None
+        if about_someone and person is not None and person.status == Status.UNREACHABLE:
+            await outbox.hold(conn, row.id)  # waits for the coach to be reachable again
+            return False
         decision = policy.decide(
             now,
             policy.window(self.deps),
@@ -272,13 +277,35 @@ class Dispatcher:
         now = self.deps.clock.now()
         max_attempts = self.deps.settings.max_send_attempts
         async with self.deps.db.transaction() as conn:
+            if isinstance(err, Unreachable) and row.about_id is not None:
+                # A message about a participant to a coach who blocked the bot waits for them.
+                await outbox.hold(conn, row.id)
+                await self._unreachable(conn, row.person_id)
+                return
             failure = await record_failure(conn, now, row, err, max_attempts)
+            if row.kind == OutboxKind.COPY and row.about_id is not None and failure.final:
+                await self._relay_failed(conn, row)
             if failure.pause_s:
                 self._paused_until = asyncio.get_running_loop().time() + failure.pause_s
             if failure.unreachable:
                 await self._unreachable(conn, row.person_id)
             elif isinstance(err, Rejected):
                 log.error("outbox row %s rejected by Telegram: %s", row.id, err)
+
+    async def _relay_failed(self, conn: Any, row: OutboxRow) -> None:
+        """A participant's own message could not be shown: tell both, kindly."""
+        participant = await by_id(conn, row.about_id)
+        reader = await by_id(conn, row.person_id)
+        if participant is None:
+            return
+        now = self.deps.clock.now()
+        await log_event(conn, now, "relay_failed", participant.id, row.person_id)
+        coach = await by_id(conn, participant.coach_id)
+        vars = {"coach": coach.name if coach else ""}
+        await write.say(conn, self.deps, participant, "relay.failed", vars)
+        if reader is not None:
+            vars = {"participant": participant.name}
+            await write.say(conn, self.deps, reader, "coach.relay_failed", vars)
 
     async def _unreachable(self, conn: Any, person_id: int | None) -> None:
         person = await by_id(conn, person_id)
@@ -289,3 +316,8 @@ class Dispatcher:
         await log_event(conn, self.deps.clock.now(), "unreachable", person.id, person.coach_id)
         if person.role == Role.PARTICIPANT:
             await self.host.tools.notify_coach(conn, person, "coach.participant_unreachable")
+        elif person.role == Role.COACH:
+            # Once: the status changes to unreachable only once per spell.
+            for coordinator in await people.reachable_coordinators(conn):
+                vars = {"coach": person.name}
+                await write.say(conn, self.deps, coordinator, "coordinator.coach_unreachable", vars)

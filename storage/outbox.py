@@ -158,6 +158,7 @@ class OutboxRow:
     due_at: datetime
     expires_at: datetime | None
     attempts: int
+    about_id: int | None = None  # the participant a message to a coach is about
 
     @classmethod
     def from_row(cls, row: Any) -> OutboxRow:
@@ -173,6 +174,7 @@ class OutboxRow:
             from_db(row["due_at"]),
             from_db(row["expires_at"]) if row["expires_at"] else None,
             row["attempts"],
+            row["about_id"],
         )
 
 
@@ -274,6 +276,37 @@ async def postpone(conn: Conn, row_id: int, due: datetime, error: str | None = N
         " WHERE id = ?",
         (to_db(due), error, row_id),
     )
+
+
+# A held row waits for its recipient to be reachable again (a coach who blocked the bot
+# keeps the participants' messages); `release_held` makes them due.
+HELD_UNTIL = "9999-12-31T00:00:00.000000Z"
+
+
+async def hold(conn: Conn, row_id: int) -> None:
+    """Keep a row back until `release_held` for its person."""
+    await conn.execute(
+        "UPDATE outbox SET status = 'pending', due_at = ? WHERE id = ?", (HELD_UNTIL, row_id)
+    )
+
+
+async def release_held(conn: Conn, now: datetime, person_id: int) -> int:
+    """Make the person's held rows due now; how many."""
+    cur = await conn.execute(
+        "UPDATE outbox SET due_at = ? WHERE person_id = ? AND status = 'pending' AND due_at = ?",
+        (to_db(now), person_id, HELD_UNTIL),
+    )
+    return cur.rowcount
+
+
+async def held(conn: Conn, person_id: int) -> int:
+    """How many rows wait for the person to be reachable again."""
+    rows = await conn.execute_fetchall(
+        "SELECT COUNT(*) AS n FROM outbox WHERE person_id = ? AND status = 'pending'"
+        " AND due_at = ?",
+        (person_id, HELD_UNTIL),
+    )
+    return int(rows[0]["n"])
 
 
 async def cancel_unsolicited(conn: Conn, person_id: int) -> None:

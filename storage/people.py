@@ -201,6 +201,15 @@ async def first_reachable_coordinator(conn: Conn) -> Person | None:
     return Person.from_row(rows[0]) if rows else None
 
 
+async def reachable_coordinators(conn: Conn) -> list[Person]:
+    """Every active coordinator who is linked to a messenger, by id."""
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM people WHERE role = 'coordinator' AND status = 'active'"
+        " AND telegram_id IS NOT NULL ORDER BY id"
+    )
+    return [Person.from_row(r) for r in rows]
+
+
 async def colleagues(conn: Conn, person_id: int) -> list[Person]:
     """Active coaches and coordinators other than `person_id`, by role, then name."""
     rows = await conn.execute_fetchall(

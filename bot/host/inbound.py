@@ -133,6 +133,8 @@ class InboundService:
             await log_event(conn, self.deps.clock.now(), "refused", person.id, value="inactive")
             await self._reply(conn, person, event, "not_allowed")
             return Outcome(self._text(person, "not_allowed", event))
+        if person is not None and person.status == Status.UNREACHABLE:
+            person = await self._reachable_again(conn, person)
         if event.kind == "command" and event.command == "start":
             return await self._start(conn, person, event)
         if person is None:
@@ -159,6 +161,17 @@ class InboundService:
         await timers.cancel(conn, person.id)
         await runs.cancel_open(conn, person.id)
         await self.host.tools.notify_coach(conn, person, "coach.participant_blocked")
+
+    async def _reachable_again(self, conn: aiosqlite.Connection, person: Person) -> Person:
+        """Whoever writes can be reached: what waited for them goes out now."""
+        now = self.deps.clock.now()
+        if person.role == Role.PARTICIPANT:
+            await self.host.tools.resume(conn, person)
+        else:
+            await update(conn, person.id, status=Status.ACTIVE.value)
+            await log_event(conn, now, "reachable_again", person.id, person.coach_id)
+        await storage_outbox.release_held(conn, now, person.id)
+        return await self._fresh(conn, person)
 
     async def _contact(self, conn: aiosqlite.Connection, person: Person) -> None:
         """Any sign of life ends a silent spell."""
@@ -358,6 +371,11 @@ class InboundService:
 
     async def _ack_relay(self, conn: aiosqlite.Connection, person: Person, event: Inbound) -> None:
         """Thank the participant; say so kindly when their coach is away."""
+        coach = await by_id(conn, person.coach_id)
+        if coach is not None and coach.status == Status.UNREACHABLE:
+            vars = {**await self.host.context(conn, person)}
+            await outbox.say(conn, self.deps, person, "relay.ack_later", vars)
+            return
         reader, away = await self.host.tools.recipient(conn, person)
         if reader is not None and away is not None and away.status != Status.ACTIVE:
             # The coach was stopped: say truthfully who has the message now.

@@ -14,6 +14,7 @@ from bot.host.port import HostPort
 from bot.schedule import planner
 from bot.schedule.timing import local
 from storage import appointments, people, runs, timers
+from storage import outbox as stored_outbox
 from storage.appointments import Appointment
 from storage.db import Conn
 from storage.events import log_event
@@ -63,10 +64,18 @@ class Tools:
                 if backup is not None and backup.status == Status.ACTIVE:
                     return backup, coach
             return coach, None
+        if coach is not None and coach.status == Status.UNREACHABLE:
+            # The coach blocked the bot (or deleted the chat): alerts go to their colleague.
+            backup = await person_by_id(conn, coach.backup_id)
+            if backup is not None and backup.status == Status.ACTIVE:
+                return backup, coach
         return await people.first_reachable_coordinator(conn), coach
 
     def absent_note(self, reader: Person, absent: Person) -> str:
-        key = "coach.for_colleague" if absent.status == Status.ACTIVE else "coach.for_former"
+        key = {
+            Status.ACTIVE: "coach.for_colleague",
+            Status.UNREACHABLE: "coach.for_unreachable",
+        }.get(absent.status, "coach.for_former")
         return outbox.render(self.deps, reader, key, {"coach": absent.name})
 
     def describe(self, reader: Person, participant: Person) -> dict[str, Any]:
@@ -115,7 +124,25 @@ class Tools:
         message_id: int,
         kind: str = "text",
     ) -> bool:
-        """Pass a participant's own message to their coach: a header, then a copy."""
+        """Pass a participant's own message to their coach: a header, then a copy. While
+        the coach cannot be reached, both wait for them (held rows)."""
+        coach = await person_by_id(conn, person.coach_id)
+        if coach is not None and coach.status == Status.UNREACHABLE and coach.address:
+            header = outbox.render(
+                self.deps, coach, f"coach.relay_header.{kind}", self.describe(coach, person)
+            )
+            for row_id in (
+                await outbox.message(
+                    conn, self.deps, coach, coach.address.id, header, about=person.id
+                ),
+                await outbox.copy(conn, self.deps, coach, chat_id, message_id, about=person.id),
+            ):
+                if row_id is not None:
+                    await stored_outbox.hold(conn, row_id)
+            await log_event(
+                conn, self.deps.clock.now(), "message_relayed", person.id, coach.id, value=kind
+            )
+            return True
         reader, away = await self.recipient(conn, person)
         if reader is None or reader.address is None:
             return False

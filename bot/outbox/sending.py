@@ -86,6 +86,7 @@ class Failure:
 
     pause_s: float = 0.0  # 429: nothing goes to Telegram for this long
     unreachable: bool = False  # 403: the person can no longer be reached
+    final: bool = False  # the row failed for good (not retried)
 
 
 async def record_failure(
@@ -107,4 +108,4 @@ async def record_failure(
         return Failure()
     await outbox.close(conn, row.id, OutboxStatus.FAILED, name)
     await log_event(conn, now, "message_failed", row.person_id, value=name)
-    return Failure(unreachable=isinstance(err, Unreachable))
+    return Failure(unreachable=isinstance(err, Unreachable), final=True)

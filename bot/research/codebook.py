@@ -143,6 +143,10 @@ EVENT_TYPES = {
     "attendance_cancelled": "the coach recorded: the appointment was cancelled earlier",
     "paused": "the participant paused messages; value = how long (e.g. 2w = two weeks)",
     "resumed": "messages started again after a pause",
+    "reachable_again": "a coach or coordinator who could not be reached wrote again; what waited"
+    " for them goes out",
+    "relay_failed": "a participant's message could not be shown to the coach (the messenger refused"
+    " it); both were told",
     "stopped": "the participant stopped messages",
     "unreachable": "Telegram refused delivery (the participant blocked the bot)",
     "silent_flagged": "flagged silent: no reaction to recent messages or no contact for a "

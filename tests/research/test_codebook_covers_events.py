@@ -10,7 +10,7 @@ from bot.research.codebook import EVENT_TYPES
 BOT = Path(__file__).resolve().parents[2] / "bot"
 CALL = re.compile(r"log_event\(\s*[^,]+,\s*[^,]+,\s*(f?)\"([a-z_{}.]+)\"", re.S)
 EXPANSIONS = {
-    "appointment_{value}": ["appointment_confirmed", "appointment_declined"],
+    "appointment_{status.value}": ["appointment_confirmed", "appointment_declined"],
     "attendance_{attendance.value}": [
         "attendance_came",
         "attendance_no_show",

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from storage import appointments, erasure, events, invites, outbox, people, runs, timers
 from storage.db import Conn
-from storage.outbox import OutboxKind
+from storage.outbox import Text
 from storage.people import Role, Status
 from storage.runs import RunStatus
 from storage.times import to_db
@@ -21,16 +21,13 @@ async def _ayse_with_everything(conn: Conn) -> tuple[int, int]:
     )
     await runs.add(conn, NOW, ayse, "checkin", RunStatus.ACTIVE, {"seq": 1}, None)
     await timers.add(conn, NOW, ayse, "flow", {"flow": "checkin"}, NOW, ref="checkin:x")
-    await outbox.add(
-        conn, NOW, person_id=ayse, chat_id=200, kind=OutboxKind.MESSAGE, payload={"text": "hi"}
-    )
+    await outbox.add(conn, NOW, person_id=ayse, chat_id=200, payload=Text("hi"))
     await outbox.add(
         conn,
         NOW,
         person_id=coach,
         chat_id=100,
-        kind=OutboxKind.MESSAGE,
-        payload={"text": "about Ayşe"},
+        payload=Text("about Ayşe"),
         about=ayse,
     )
     await invites.issue(conn, NOW, ayse, "hash", NOW + timedelta(days=7))
@@ -74,7 +71,7 @@ async def test_erasing_keeps_only_pseudonymous_events_and_appointment_facts(conn
     assert (kept["place"], kept["address"], kept["coach_id"]) == (erasure.ERASED, None, coach)
     erased = await people.by_id(conn, ayse)
     assert erased is not None
-    assert (erased.name, erased.status, erased.telegram_id, erased.language) == (
+    assert (erased.name, erased.status, erased.address, erased.language) == (
         erasure.ERASED,
         Status.STOPPED,
         None,
