@@ -231,3 +231,23 @@ async def test_a_lost_answer_is_not_sent_again(harness: Harness) -> None:
     assert (
         await h.deps.db.scalar("SELECT COUNT(*) FROM events WHERE type = 'message_uncertain'") == 1
     )
+
+
+async def test_server_errors_are_retried_up_to_the_cap_then_reported_failed(
+    harness: Harness,
+) -> None:
+    h = harness
+    await register_coach(h)
+    cap = h.deps.settings.max_send_attempts
+    h.emu.inject_fault("sendMessage", "500", count=cap + 5)
+    h.emu.send_command(COACH, "/help")
+    for _ in range(cap + 3):
+        await h.advance(timedelta(seconds=301))  # past the longest backoff each time
+    failures = [c for c in sends_to(h, COACH) if c["ok"] is False]
+    assert len(failures) == cap  # no attempt beyond the cap
+    failed = await h.deps.db.fetchall(
+        "SELECT value FROM events WHERE type = 'message_failed' AND value = 'Transient'"
+    )
+    assert len(failed) == 1
+    status = await h.deps.db.scalar("SELECT status FROM outbox ORDER BY id DESC LIMIT 1")
+    assert status == "failed"
