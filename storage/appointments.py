@@ -78,6 +78,14 @@ async def add(
     return int(cur.lastrowid or 0)
 
 
+async def get(conn: Conn, appointment_id: int | None) -> Appointment | None:
+    """The appointment with this id, or None."""
+    if appointment_id is None:
+        return None
+    rows = await conn.execute_fetchall("SELECT * FROM appointments WHERE id = ?", (appointment_id,))
+    return Appointment.from_row(rows[0]) if rows else None
+
+
 async def of_coach(conn: Conn, coach_id: int, appointment_id: int | None) -> Appointment | None:
     """The appointment if `coach_id` is its coach, else None."""
     if appointment_id is None:

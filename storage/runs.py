@@ -34,6 +34,8 @@ class Run:
     question_message_id: int | None
     expires_at: datetime | None
     created_at: datetime
+    updated_at: datetime | None = None
+    scheduled: bool = False  # started by the schedule, not by the person
 
     @classmethod
     def from_row(cls, row: Any) -> Run:
@@ -46,6 +48,8 @@ class Run:
             row["question_message_id"],
             from_db(row["expires_at"]) if row["expires_at"] else None,
             from_db(row["created_at"]),
+            from_db(row["updated_at"]) if row["updated_at"] else None,
+            bool(row["scheduled"]),
         )
 
 
@@ -61,6 +65,15 @@ async def latest(conn: Conn, person_id: int, status: RunStatus) -> Run | None:
         (person_id, status.value),
     )
     return Run.from_row(rows[0]) if rows else None
+
+
+async def suspended(conn: Conn, person_id: int) -> list[Run]:
+    """Suspended runs, newest first (the last one interrupted is asked again first)."""
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM runs WHERE person_id = ? AND status = 'suspended' ORDER BY id DESC",
+        (person_id,),
+    )
+    return [Run.from_row(r) for r in rows]
 
 
 async def queued(conn: Conn, person_id: int) -> list[Run]:
@@ -79,10 +92,13 @@ async def add(
     status: RunStatus,
     state: dict[str, Any],
     expires: datetime | None,
+    *,
+    scheduled: bool = False,
 ) -> int:
+    """A new run; its id."""
     cur = await conn.execute(
         "INSERT INTO runs (person_id, flow_id, status, state, expires_at, created_at,"
-        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " updated_at, scheduled) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             person_id,
             flow_id,
@@ -91,6 +107,7 @@ async def add(
             to_db(expires) if expires else None,
             to_db(now),
             to_db(now),
+            int(scheduled),
         ),
     )
     return int(cur.lastrowid or 0)

@@ -9,7 +9,7 @@ in a queue until the person is free.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiosqlite
@@ -22,8 +22,8 @@ from bot.host import sources
 from bot.host.actions import perform
 from bot.host.actions.questionnaire import NAVIGATION
 from bot.host.tools import Tools
+from storage import appointments, runs, timers
 from storage import outbox as storage_outbox
-from storage import runs, timers
 from storage.events import log_event
 from storage.outbox import Button, Press
 from storage.people import Person, Role
@@ -31,7 +31,11 @@ from storage.people import by_id as person_by_id
 from storage.runs import Run, RunStatus
 from storage.times import from_db
 
-STALE = "stale"
+STALE = "stale"  # a press on a question that was answered
+CLOSED = "closed"  # a press on a question that expired, was closed or set aside
+# A question the person started (a command, a menu) and left this long is stale: a new
+# message is not read as its answer, and it is not asked again by itself.
+STALE_AFTER = timedelta(hours=12)
 
 
 class FlowHost:
@@ -51,37 +55,74 @@ class FlowHost:
         scheduled: bool = False,
         expires: datetime | None = None,
     ) -> None:
-        """Start a flow now; a scheduled one queues behind a question that is waiting."""
+        """Start a flow now. Nothing waits behind an open question (docs/architecture.md,
+        "When flows meet"): a scheduled question sets the open one aside; a command
+        interrupts it (suspended, asked again when the command's flow is done)."""
         now = self.deps.clock.now()
         flow = self.deps.content.flows[flow_id]
         active = await runs.latest(conn, person.id, RunStatus.ACTIVE)
         if active is not None and active.expires_at and active.expires_at <= now:
-            # A scheduled question nobody answered in time stops blocking the next one.
-            await runs.set_status(conn, now, active.id, RunStatus.EXPIRED)
-            await log_event(
-                conn,
-                now,
-                "flow_expired",
-                person.id,
-                person.coach_id,
-                flow_id=active.flow_id,
-                ref=f"run:{active.id}",
-            )
+            await self._expire(conn, person, active)
             active = None
         if active is not None and scheduled and not _asks(flow):
             active = None  # a flow that asks nothing cannot get in the way of a question
         if active is not None:
             if scheduled:
-                state = {"vars": dict(vars or {})}
-                await runs.add(conn, now, person.id, flow_id, RunStatus.QUEUED, state, expires)
-                return
-            # The same command again restarts it; another one suspends the waiting question.
-            same = active.flow_id == flow_id
-            status = RunStatus.CANCELLED if same else RunStatus.SUSPENDED
-            await runs.set_status(conn, now, active.id, status)
+                await self._set_aside(conn, person, active)
+            else:
+                # The same command again restarts it; another one suspends the question.
+                same = active.flow_id == flow_id
+                status = RunStatus.CANCELLED if same else RunStatus.SUSPENDED
+                await runs.set_status(conn, now, active.id, status)
+                if same:
+                    await self._close_keyboard(conn, person, active)
         await self._begin(
             conn, person, flow, dict(vars or {}), scheduled=scheduled, expires=expires
         )
+
+    async def _set_aside(self, conn: aiosqlite.Connection, person: Person, run: Run) -> None:
+        """A scheduled question came due while `run` waited for an answer. A scheduled
+        run, or one the person had got some way into, is suspended and asked again after
+        the new one; a menu or a question nobody started answering is closed. Either way
+        its buttons go: they must not look alive."""
+        now = self.deps.clock.now()
+        state = runner.RunState.from_json(run.state) if run.state else None
+        prefill = dict((state.vars.get("prefill") or {}) if state else {})
+        started = state is not None and any(k not in prefill for k in state.answers)
+        keep = run.scheduled or started
+        await runs.set_status(
+            conn, now, run.id, RunStatus.SUSPENDED if keep else RunStatus.CANCELLED
+        )
+        await self._close_keyboard(conn, person, run)
+        await log_event(
+            conn,
+            now,
+            "question_set_aside",
+            person.id,
+            person.coach_id,
+            flow_id=run.flow_id,
+            value="suspended" if keep else "closed",
+            ref=f"run:{run.id}",
+        )
+
+    async def _expire(self, conn: aiosqlite.Connection, person: Person, run: Run) -> None:
+        """A scheduled question nobody answered in time: closed, its buttons removed."""
+        now = self.deps.clock.now()
+        await runs.set_status(conn, now, run.id, RunStatus.EXPIRED)
+        await self._close_keyboard(conn, person, run)
+        await log_event(
+            conn,
+            now,
+            "flow_expired",
+            person.id,
+            person.coach_id,
+            flow_id=run.flow_id,
+            ref=f"run:{run.id}",
+        )
+
+    async def _close_keyboard(self, conn: aiosqlite.Connection, person: Person, run: Run) -> None:
+        if run.question_message_id:
+            await outbox.edit_buttons(conn, self.deps, person, run.question_message_id, [])
 
     async def _begin(
         self,
@@ -96,7 +137,9 @@ class FlowHost:
     ) -> None:
         now = self.deps.clock.now()
         if run_id is None:
-            run_id = await runs.add(conn, now, person.id, flow.id, RunStatus.ACTIVE, {}, expires)
+            run_id = await runs.add(
+                conn, now, person.id, flow.id, RunStatus.ACTIVE, {}, expires, scheduled=scheduled
+            )
         await log_event(
             conn,
             now,
@@ -118,7 +161,13 @@ class FlowHost:
     async def press(
         self, conn: aiosqlite.Connection, person: Person, run_id: int, seq: int, index: int
     ) -> str | None:
-        """A button press; returns STALE when it no longer applies (or is not theirs)."""
+        """A button press; STALE when its question was answered (or it is not theirs),
+        CLOSED when its question expired, was closed or set aside."""
+        run = await runs.get(conn, run_id)
+        if run is None or run.person_id != person.id:
+            return STALE
+        if run.status in (RunStatus.EXPIRED, RunStatus.CANCELLED, RunStatus.SUSPENDED):
+            return CLOSED
         loaded = await self._load(conn, person, run_id)
         if loaded is None:
             return STALE
@@ -135,6 +184,22 @@ class FlowHost:
         """Typed text while a question waits; False when no question is waiting."""
         run = await runs.latest(conn, person.id, RunStatus.ACTIVE)
         if run is None:
+            return False
+        now = self.deps.clock.now()
+        if not run.scheduled and now - (run.updated_at or run.created_at) > STALE_AFTER:
+            # A menu or command left open for long: this message is not its answer.
+            await runs.set_status(conn, now, run.id, RunStatus.CANCELLED)
+            await self._close_keyboard(conn, person, run)
+            await log_event(
+                conn,
+                now,
+                "question_set_aside",
+                person.id,
+                person.coach_id,
+                flow_id=run.flow_id,
+                value="stale",
+                ref=f"run:{run.id}",
+            )
             return False
         flow = self.deps.content.flows.get(run.flow_id)
         if flow is None:
@@ -158,10 +223,11 @@ class FlowHost:
         loaded = await self._load(conn, person, run_id)
         if loaded is None:
             return
-        flow, state, _ = loaded
+        flow, state, run = loaded
         result = await self._advance(conn, person, flow, state, runner.Timeout(seq))
         if any(isinstance(a, runner.Stale) for a in result.actions):
             return
+        await self._close_keyboard(conn, person, run)  # a question that timed out is closed
         await self.apply(conn, person, run_id, flow, result, scheduled=False, expires=None)
 
     async def _answer(
@@ -317,11 +383,22 @@ class FlowHost:
         now = self.deps.clock.now()
         if await runs.latest(conn, person.id, RunStatus.ACTIVE) is not None:
             return
-        suspended = await runs.latest(conn, person.id, RunStatus.SUSPENDED)
-        if suspended is not None:
+        for suspended in await runs.suspended(conn, person.id):
+            if suspended.expires_at is not None and suspended.expires_at <= now:
+                await self._expire(conn, person, suspended)
+                continue
+            state = runner.RunState.from_json(suspended.state)
+            if not await self.still_matters(conn, suspended.flow_id, state.vars):
+                await runs.set_status(conn, now, suspended.id, RunStatus.CANCELLED)
+                continue
+            idle = now - (suspended.updated_at or suspended.created_at)
+            if not suspended.scheduled and idle > STALE_AFTER:
+                # Too long ago to pick up by itself: closed, and the person told so once.
+                await runs.set_status(conn, now, suspended.id, RunStatus.CANCELLED)
+                await outbox.say(conn, self.deps, person, "question.closed_unfinished")
+                continue
             await runs.set_status(conn, now, suspended.id, RunStatus.ACTIVE)
             flow = self.deps.content.flows[suspended.flow_id]
-            state = runner.RunState.from_json(suspended.state)
             result = await self._advance(conn, person, flow, state, runner.Resume())
             run_id = suspended.id
             await self.apply(conn, person, run_id, flow, result, scheduled=False, expires=None)
@@ -352,6 +429,20 @@ class FlowHost:
             return
 
     # --- helpers --------------------------------------------------------------
+
+    async def still_matters(
+        self, conn: aiosqlite.Connection, flow_id: str, vars: Mapping[str, Any]
+    ) -> bool:
+        """Whether a scheduled or set-aside question is still worth asking: an appointment's
+        attendance question is not, once its attendance is recorded."""
+        if flow_id != "attendance":
+            return True
+        try:
+            which = int((vars.get("prefill") or {}).get("which"))
+        except (TypeError, ValueError):
+            return True
+        appointment = await appointments.get(conn, which)
+        return appointment is None or appointment.attendance is None
 
     async def context(self, conn: aiosqlite.Connection, person: Person) -> dict[str, Any]:
         """Variables every message may use: name, coach, language (own name)."""

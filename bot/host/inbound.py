@@ -16,7 +16,7 @@ from bot import outbox
 from bot.deps import Deps
 from bot.host.actions.questionnaire import open_survey
 from bot.host.caseload import caseload_rows
-from bot.host.flows import STALE, FlowHost
+from bot.host.flows import CLOSED, STALE, FlowHost
 from bot.host.invites import redeem
 from storage import inbound, runs, timers
 from storage import outbox as storage_outbox
@@ -135,6 +135,8 @@ class InboundService:
             return Outcome(self._text(person, "not_allowed", event))
         if person is not None and person.status == Status.UNREACHABLE:
             person = await self._reachable_again(conn, person)
+        if person is not None and person.role == Role.PARTICIPANT:
+            await self._contact(conn, person)  # anything a person sends, /start included
         if event.kind == "command" and event.command == "start":
             return await self._start(conn, person, event)
         if person is None:
@@ -142,8 +144,6 @@ class InboundService:
                 await log_event(conn, self.deps.clock.now(), "refused", value=event.command)
             await self._reply(conn, None, event, "help.unknown")
             return Outcome(self._text(None, "help.unknown", event))
-        if person.role == Role.PARTICIPANT:
-            await self._contact(conn, person)
         if event.kind == "callback":
             return await self._callback(conn, person, event)
         if event.kind == "command":
@@ -329,6 +329,19 @@ class InboundService:
             return stale
         run_id, seq, index = event.press.run_id, event.press.seq, event.press.option
         result = await self.host.press(conn, person, run_id, seq, index)
+        if result == CLOSED:
+            await log_event(
+                conn,
+                self.deps.clock.now(),
+                "stale_press",
+                person.id,
+                person.coach_id,
+                value="closed",
+                ref=f"run:{run_id}",
+            )
+            if event.message_id is not None:  # its buttons must not look alive
+                await outbox.edit_buttons(conn, self.deps, person, event.message_id, [])
+            return Outcome(self._text(person, "stale.closed", event))
         if result == STALE:
             await log_event(
                 conn,

@@ -62,7 +62,10 @@ async def fire(conn: Conn, deps: Deps, host: FlowHost, timer: Timer) -> None:
             flow_id=payload["flow"],
             ref=timer.ref,
         )
-    elif person.status != Status.ACTIVE:
+    elif (
+        not await host.still_matters(conn, payload["flow"], payload.get("vars") or {})
+        or person.status != Status.ACTIVE
+    ):
         await timers.set_status(conn, timer.id, TimerStatus.SKIPPED)
     else:
         await host.start(

@@ -2,7 +2,8 @@
 
 Attendance is recorded by the coach as events `attendance_came`, `attendance_no_show` or
 `attendance_cancelled` with `ref` "appointment:<id>"; the last record of an appointment
-counts. The reminder answer of that appointment is its last `appointment_confirmed`
+counts, and `attendance_corrected` (value: came, no_show or cancelled) replaces it. The
+reminder answer of that appointment is its last `appointment_confirmed`
 ("coming") or `appointment_declined` ("can't come") event; none means no answer.
 The month is the appointment's local start month (the record's time when unknown).
 """
@@ -22,6 +23,7 @@ OUTCOMES = {
     "attendance_no_show": "no_show",
     "attendance_cancelled": "cancelled",
 }
+CORRECTED = "attendance_corrected"  # value: the outcome that replaces the earlier record
 OUTCOME_LABELS = {"came": "came", "no_show": "did not come", "cancelled": "cancelled earlier"}
 OUTCOMES_ = tuple(OUTCOME_LABELS)
 ANSWERS = {"appointment_confirmed": "coming", "appointment_declined": "cannot"}
@@ -76,6 +78,8 @@ def visits(snapshot: Snapshot, scope: Scope, ids: set[int] | None = None) -> lis
             continue
         if e.type in OUTCOMES:
             outcome[appointment] = (OUTCOMES[e.type], e.person_id, e.at)
+        elif e.type == CORRECTED and e.value in OUTCOME_LABELS:
+            outcome[appointment] = (e.value, e.person_id, e.at)
         elif e.type in ANSWERS:
             answer[appointment] = ANSWERS[e.type]
     result = []

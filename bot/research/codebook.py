@@ -141,8 +141,13 @@ EVENT_TYPES = {
     "attendance_came": "the coach recorded: the participant came",
     "attendance_no_show": "the coach recorded: the participant did not come",
     "attendance_cancelled": "the coach recorded: the appointment was cancelled earlier",
+    "attendance_corrected": "the coach changed the recorded attendance of an appointment; value:"
+    " the new outcome (came, no_show, cancelled), which replaces the earlier record",
     "paused": "the participant paused messages; value = how long (e.g. 2w = two weeks)",
     "resumed": "messages started again after a pause",
+    "question_set_aside": "an open question gave way: value suspended (asked again later),"
+    " closed (a menu nobody had started answering) or stale (left open 12 hours, then the"
+    " person wrote something else)",
     "reachable_again": "a coach or coordinator who could not be reached wrote again; what waited"
     " for them goes out",
     "relay_failed": "a participant's message could not be shown to the coach (the messenger refused"

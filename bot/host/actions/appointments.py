@@ -187,7 +187,22 @@ async def record_attendance(
         await tools.refuse(conn, coach, "invalid_action")
         return
     now = tools.deps.clock.now()
+    if appointment.attendance == attendance:
+        return  # recorded once; the same answer again changes nothing
     await appointments.set_attendance(conn, now, appointment.id, attendance)
+    if appointment.attendance is not None:
+        # Chosen again from the menu: an explicit correction, one event that replaces the
+        # first record (research reads the last one), and no second message to anyone.
+        await log_event(
+            conn,
+            now,
+            "attendance_corrected",
+            appointment.participant_id,
+            coach.id,
+            value=attendance.value,
+            ref=f"appointment:{appointment.id}",
+        )
+        return
     await log_event(
         conn,
         now,
