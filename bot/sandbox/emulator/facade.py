@@ -163,10 +163,12 @@ class Emulator:
 
     @property
     def _users(self) -> dict[int, UserState]:
+        """The known users by id (a subclass may mark one as having written before)."""
         return self.world.users
 
     @property
     def _seq(self) -> int:
+        """The message event counter (a subclass that replaces ``_event`` advances it)."""
         return self.world.seq
 
     @_seq.setter
