@@ -32,7 +32,7 @@ def _reserved(char: str) -> EntityParseError:
 
 
 def parse_markdown_v2(
-    text: str, lookup_user: Callable[[int], dict | None] = no_user
+    text: str, lookup_user: Callable[[int], dict[str, Any] | None] = no_user
 ) -> tuple[str, list[Entity]]:
     """Parse Telegram's MarkdownV2 into (plain text, entities)."""
     n = len(text)
@@ -213,7 +213,7 @@ def parse_markdown_v2(
 
 
 def parse_markdown(
-    text: str, lookup_user: Callable[[int], dict | None] = no_user
+    text: str, lookup_user: Callable[[int], dict[str, Any] | None] = no_user
 ) -> tuple[str, list[Entity]]:
     """Parse Telegram's legacy Markdown into (plain text, entities)."""
     n = len(text)
