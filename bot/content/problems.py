@@ -51,7 +51,7 @@ def read_yaml(path: Path, problems: list[Problem]) -> Any:
 
 def line_of(node: Any, *keys: str | int) -> int:
     """1-based line of the deepest key in `keys` that exists in the parsed YAML."""
-    line = (node.lc.line + 1) if hasattr(node, "lc") else 1
+    line: int = (node.lc.line + 1) if hasattr(node, "lc") else 1
     for key in keys:
         try:
             if isinstance(node, CommentedMap) and key in node:

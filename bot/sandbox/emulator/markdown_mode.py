@@ -142,7 +142,7 @@ def parse_markdown_v2(
                               "byte": entity_byte, "start": len(out)})  # fmt: skip
             continue
         top = stack[-1]
-        kind = top["type"]
+        kind = str(top["type"])
         if ch == "\n" and kind != "blockquote":
             raise EntityParseError(
                 f"Can't find end of {_MDV2_NAMES[kind]} entity at byte offset {top['byte']}"
