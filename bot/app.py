@@ -7,11 +7,11 @@ import fcntl
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from telegram import BotCommand, CallbackQuery, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import Application, ContextTypes, ExtBot, JobQueue, TypeHandler
 
 from bot.channels.telegram.convert import to_inbound
 from bot.channels.telegram.links import deep_link
@@ -33,6 +33,16 @@ log = logging.getLogger(__name__)
 
 PARTICIPANT_MENU = ("help", "coach", "language", "pause", "stop")
 PLAN_EVERY = 6 * 3600  # seconds; planning is idempotent, this only catches up
+
+# What Application.builder().build() makes: the default bot, context and data types.
+PtbApplication = Application[
+    ExtBot[None],
+    ContextTypes.DEFAULT_TYPE,
+    dict[Any, Any],
+    dict[Any, Any],
+    dict[Any, Any],
+    JobQueue[ContextTypes.DEFAULT_TYPE],
+]
 
 
 @dataclass
@@ -68,7 +78,7 @@ class CoachbotApp:
         self.clock = clock
         self.settings = settings or Settings()
         self.deps: Deps | None = None
-        self.application: Application | None = None
+        self.application: PtbApplication | None = None
         self.dispatcher: Dispatcher | None = None
         self._task: asyncio.Task[None] | None = None
         self._lock: IO[str] | None = None

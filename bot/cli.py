@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def register_research(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_research(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`report`, `export` and `log` for coordinators and researchers."""
     from bot.research.cli import register
 

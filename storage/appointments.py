@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from storage.db import Conn
+from storage.db import Conn, fetchall
 from storage.times import from_db, to_db
 
 
@@ -90,8 +90,8 @@ async def of_coach(conn: Conn, coach_id: int, appointment_id: int | None) -> App
     """The appointment if `coach_id` is its coach, else None."""
     if appointment_id is None:
         return None
-    rows = await conn.execute_fetchall(
-        "SELECT * FROM appointments WHERE id = ? AND coach_id = ?", (appointment_id, coach_id)
+    rows = await fetchall(
+        conn, "SELECT * FROM appointments WHERE id = ? AND coach_id = ?", (appointment_id, coach_id)
     )
     return Appointment.from_row(rows[0]) if rows else None
 
@@ -102,7 +102,8 @@ async def of_participant(
     """The appointment if `participant_id` is its participant, else None."""
     if appointment_id is None:
         return None
-    rows = await conn.execute_fetchall(
+    rows = await fetchall(
+        conn,
         "SELECT * FROM appointments WHERE id = ? AND participant_id = ?",
         (appointment_id, participant_id),
     )

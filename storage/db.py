@@ -28,6 +28,11 @@ Conn = aiosqlite.Connection
 _MIGRATION = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
+async def fetchall(conn: Conn, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+    """`conn.execute_fetchall` typed as the list it returns (aiosqlite declares an Iterable)."""
+    return list(await conn.execute_fetchall(sql, params))
+
+
 class DatabaseError(CoachbotError):
     """The database is unusable: wrong settings, or a migration failed."""
 

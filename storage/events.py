@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.db import Conn
+from storage.db import Conn, fetchall
 from storage.times import from_db, to_db
 
 
@@ -63,7 +63,8 @@ async def log_event(
 
 async def latest(conn: Conn, person_id: int, type: str) -> Event | None:
     """The person's most recent event of this type, or None."""
-    rows = await conn.execute_fetchall(
+    rows = await fetchall(
+        conn,
         "SELECT * FROM events WHERE person_id = ? AND type = ? ORDER BY id DESC LIMIT 1",
         (person_id, type),
     )

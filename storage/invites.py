@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.db import Conn
+from storage.db import Conn, fetchall
 from storage.times import from_db, to_db
 
 
@@ -45,7 +45,7 @@ async def issue(
 
 async def by_hash(conn: Conn, token_hash: str) -> Invite | None:
     """The invite whose token has this hash, or None."""
-    rows = await conn.execute_fetchall("SELECT * FROM invites WHERE token_hash = ?", (token_hash,))
+    rows = await fetchall(conn, "SELECT * FROM invites WHERE token_hash = ?", (token_hash,))
     return Invite.from_row(rows[0]) if rows else None
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from storage.db import Conn
+from storage.db import Conn, fetchall
 from storage.times import from_db, to_db
 
 
@@ -320,7 +320,8 @@ async def cancel_unsolicited(conn: Conn, person_id: int) -> None:
 
 async def first_sent_at(conn: Conn, run_id: int) -> datetime | None:
     """When the first message of a run went out (for reply latency)."""
-    rows = await conn.execute_fetchall(
+    rows = await fetchall(
+        conn,
         "SELECT sent_at FROM outbox WHERE run_id = ? AND sent_at IS NOT NULL ORDER BY id LIMIT 1",
         (run_id,),
     )
@@ -329,7 +330,8 @@ async def first_sent_at(conn: Conn, run_id: int) -> datetime | None:
 
 async def about_of_reply(conn: Conn, chat_id: int, message_id: int) -> int | None:
     """Which participant the sent message `message_id` in `chat_id` was about."""
-    rows = await conn.execute_fetchall(
+    rows = await fetchall(
+        conn,
         "SELECT about_id FROM outbox WHERE chat_id = ? AND telegram_message_id = ?"
         " AND about_id IS NOT NULL ORDER BY id DESC LIMIT 1",
         (chat_id, message_id),
@@ -339,7 +341,8 @@ async def about_of_reply(conn: Conn, chat_id: int, message_id: int) -> int | Non
 
 async def unanswered_since(conn: Conn, person_id: int, since: datetime) -> int:
     """Unasked messages sent to the person after `since` (the silent scan's count)."""
-    rows = await conn.execute_fetchall(
+    rows = await fetchall(
+        conn,
         "SELECT COUNT(*) AS n FROM outbox WHERE person_id = ? AND unsolicited = 1"
         " AND status = 'sent' AND kind = 'message' AND sent_at > ?",
         (person_id, to_db(since)),
@@ -360,7 +363,8 @@ async def pending_nudges(conn: Conn, coach_id: int, limit: int = 20) -> list[Pen
 
 async def cancel_nudge(conn: Conn, coach_id: int, nudge_id: Any) -> str | None:
     """Cancel a coach's own pending nudge; the participant's name, or None when gone."""
-    rows = await conn.execute_fetchall(
+    rows = await fetchall(
+        conn,
         "SELECT o.id, p.name FROM outbox o JOIN people p ON p.id = o.person_id"
         " WHERE o.id = ? AND o.tag = 'nudge' AND o.status = 'pending' AND p.coach_id = ?",
         (nudge_id, coach_id),

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from storage.db import Conn
+from storage.db import Conn, fetchall
 from storage.times import from_db, to_db
 
 
@@ -114,14 +114,14 @@ async def by_id(conn: Conn, person_id: int | None) -> Person | None:
     """The person with this id, or None."""
     if person_id is None:
         return None
-    rows = await conn.execute_fetchall("SELECT * FROM people WHERE id = ?", (person_id,))
+    rows = await fetchall(conn, "SELECT * FROM people WHERE id = ?", (person_id,))
     return Person.from_row(rows[0]) if rows else None
 
 
 async def by_address(conn: Conn, address: Address) -> Person | None:
     """The person reached at this address, or None."""
-    rows = await conn.execute_fetchall(
-        "SELECT * FROM people WHERE telegram_id = ?", (_telegram_id(address),)
+    rows = await fetchall(
+        conn, "SELECT * FROM people WHERE telegram_id = ?", (_telegram_id(address),)
     )
     return Person.from_row(rows[0]) if rows else None
 
@@ -194,9 +194,10 @@ async def participants_of(conn: Conn, coach_id: int) -> list[Person]:
 
 async def first_reachable_coordinator(conn: Conn) -> Person | None:
     """The active coordinator with the lowest id who is linked to Telegram."""
-    rows = await conn.execute_fetchall(
+    rows = await fetchall(
+        conn,
         "SELECT * FROM people WHERE role = 'coordinator' AND status = 'active'"
-        " AND telegram_id IS NOT NULL ORDER BY id LIMIT 1"
+        " AND telegram_id IS NOT NULL ORDER BY id LIMIT 1",
     )
     return Person.from_row(rows[0]) if rows else None
 

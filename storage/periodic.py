@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from storage.db import Conn
+from storage.db import Conn, fetchall
 
 
 async def last_day(conn: Conn, job: str) -> date | None:
     """The last local day `job` ran, or None if it never did."""
-    rows = await conn.execute_fetchall("SELECT last_day FROM periodic WHERE job = ?", (job,))
+    rows = await fetchall(conn, "SELECT last_day FROM periodic WHERE job = ?", (job,))
     return date.fromisoformat(rows[0]["last_day"]) if rows else None
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from storage.db import Conn
+from storage.db import Conn, fetchall
 from storage.times import from_db, to_db
 
 
@@ -54,13 +54,14 @@ class Run:
 
 
 async def get(conn: Conn, run_id: int) -> Run | None:
-    rows = await conn.execute_fetchall("SELECT * FROM runs WHERE id = ?", (run_id,))
+    rows = await fetchall(conn, "SELECT * FROM runs WHERE id = ?", (run_id,))
     return Run.from_row(rows[0]) if rows else None
 
 
 async def latest(conn: Conn, person_id: int, status: RunStatus) -> Run | None:
     """The person's newest run in `status` (the active one, the last suspended one)."""
-    rows = await conn.execute_fetchall(
+    rows = await fetchall(
+        conn,
         "SELECT * FROM runs WHERE person_id = ? AND status = ? ORDER BY id DESC LIMIT 1",
         (person_id, status.value),
     )
@@ -161,7 +162,7 @@ async def cancel_queued(conn: Conn, person_id: int, appointment_id: int | None =
 
 async def question_is_current(conn: Conn, run_id: int, seq: int) -> bool:
     """Whether the run is active and still at question `seq`."""
-    rows = await conn.execute_fetchall("SELECT status, state FROM runs WHERE id = ?", (run_id,))
+    rows = await fetchall(conn, "SELECT status, state FROM runs WHERE id = ?", (run_id,))
     return (
         bool(rows)
         and rows[0]["status"] == "active"

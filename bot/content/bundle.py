@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.content.catalog import FALLBACK, Catalogs, load_catalogs
+from bot.content.catalog import FALLBACK, Catalog, Catalogs, load_catalogs
 from bot.content.flows import FlowSet, load_flows
 from bot.content.problems import ContentError, Problem, line_of, read_yaml
 from bot.content.schedules import Place, Schedules, load_places, load_schedules
@@ -212,7 +212,7 @@ def load_content(directory: Path) -> Content:
     return content
 
 
-def _check_keys(flowset: FlowSet, catalogs: dict, problems: list[Problem]) -> None:
+def _check_keys(flowset: FlowSet, catalogs: dict[str, Catalog], problems: list[Problem]) -> None:
     used = dict(flowset.keys)
     for key in HOST_KEYS:
         used.setdefault(key, ("(bot)", 0))
@@ -246,7 +246,7 @@ def _flow_rules(flowset: FlowSet, problems: list[Problem]) -> None:
             flowset.keys.setdefault(key, (nudge.path, nudge.steps["which"].line))
 
 
-def _broken(catalog) -> set[str]:
+def _broken(catalog: Catalog) -> set[str]:
     # keys present but with a template error were already reported
     return set(catalog.lines) - set(catalog.messages)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_datetime, format_time
-from jinja2 import StrictUndefined, TemplateSyntaxError, pass_context
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, pass_context
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
@@ -81,7 +81,7 @@ class Catalogs:
         # Dutch first, then the others by code: the order of the language buttons.
         self.by_code = {c: catalogs[c] for c in sorted(catalogs, key=lambda c: (c != FALLBACK, c))}
         self._env = make_environment()
-        self._cache: dict[tuple[str, str], Any] = {}
+        self._cache: dict[tuple[str, str], Template] = {}
 
     @property
     def codes(self) -> list[str]:
@@ -122,7 +122,7 @@ class Catalogs:
                 return text.strip()
         return SAFE_TEXT
 
-    def _template(self, key: str, code: str) -> Any:
+    def _template(self, key: str, code: str) -> Template | None:
         cached = self._cache.get((code, key))
         if cached is None:
             source = self.by_code[code].messages.get(key)

@@ -308,13 +308,13 @@ def _check_links(
     seen = {start}
     queue = deque([start])
     while queue:
-        step = steps.get(queue.popleft())
-        if step is None:
+        reached = steps.get(queue.popleft())
+        if reached is None:
             continue
-        for target in [*step.next.values(), step.on_timeout, step.on_invalid]:
-            if target and target != END and target not in seen:
-                seen.add(target)
-                queue.append(target)
+        for follow in [*reached.next.values(), reached.on_timeout, reached.on_invalid]:
+            if follow and follow != END and follow not in seen:
+                seen.add(follow)
+                queue.append(follow)
     for step_id in raw_steps:
         if str(step_id) not in seen:
             problems.append(

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from bot.errors import CoachbotError
@@ -50,13 +51,13 @@ def read_yaml(path: Path, problems: list[Problem]) -> Any:
 
 def line_of(node: Any, *keys: str | int) -> int:
     """1-based line of the deepest key in `keys` that exists in the parsed YAML."""
-    line = (node.lc.line + 1) if hasattr(node, "lc") else 1
+    line: int = (node.lc.line + 1) if hasattr(node, "lc") else 1
     for key in keys:
         try:
-            if isinstance(node, dict) and key in node:
+            if isinstance(node, CommentedMap) and key in node:
                 line = node.lc.key(key)[0] + 1
                 node = node[key]
-            elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+            elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
                 line = node.lc.item(key)[0] + 1
                 node = node[key]
             else:

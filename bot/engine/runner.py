@@ -195,7 +195,7 @@ def advance(flow: Flow, state: RunState, event: Event, sources: Sources | None =
     if event.seq != state.seq:
         return Result(state, (Stale(),))
     if isinstance(event, Timeout):
-        if step.on_timeout in (None, END):
+        if step.on_timeout is None or step.on_timeout == END:
             return Result(replace(state, finished=True), (Finished("timeout"),))
         return _run(flow, replace(state, step=step.on_timeout, invalid=0), [], sources or {})
     value = parse_answer(step, state.options, event)

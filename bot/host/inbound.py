@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import aiosqlite
 
@@ -461,7 +462,7 @@ class InboundService:
         await outbox.message(conn, self.deps, person, event.chat_id, text)
 
     def _text(
-        self, person: Person | None, key: str, event: Inbound, context: dict | None = None
+        self, person: Person | None, key: str, event: Inbound, context: dict[str, Any] | None = None
     ) -> str:
         language = person.language if person and person.language else event.language_code
         return outbox.render(

@@ -106,8 +106,8 @@ async def past_appointments(a: Ask) -> Sequence[Option]:
     if a.person.role != Role.COACH:
         return []
     try:
-        participant_id = int(a.answers.get("who"))
-    except (TypeError, ValueError):
+        participant_id = int(a.answers["who"])
+    except (KeyError, TypeError, ValueError):
         return []
     now = a.deps.clock.now()
     found = await stored_appointments.recent_of_participant(

@@ -48,12 +48,13 @@ class Charts:
         if any(getattr(trace, "type", "") == "bar" for trace in fig.data):
             fig.update_xaxes(rangemode="tozero")
             fig.update_yaxes(rangemode="tozero")
-        return fig.to_html(
+        html: str = fig.to_html(
             full_html=False,
             include_plotlyjs=self.count == 1,
             config=CONFIG,
             div_id=f"chart-{self.count}",
         )
+        return html
 
 
 def _values(figures: Sequence[Figure], percent: bool = False) -> tuple[list[float], list[str]]:

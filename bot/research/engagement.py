@@ -89,7 +89,7 @@ def funnel(snapshot: Snapshot, scope: Scope) -> Funnel:
         if e.person_id in consented
         and e.type in ENGAGED
         and scope.by_end(e.at)
-        and (consent_at[e.person_id] is None or e.at >= consent_at[e.person_id])
+        and ((since := consent_at[e.person_id]) is None or e.at >= since)
     }
     return Funnel(
         Count.of(cohort),

@@ -43,7 +43,7 @@ def _names(columns: Sequence[tuple[str, str]]) -> list[str]:
 
 
 def participants_table(snapshot: Snapshot, p: Pseudonyms, tz: tzinfo) -> Table:
-    invited = {}
+    invited: dict[int, datetime] = {}
     for e in snapshot.events:
         if e.type == "invited" and e.person_id is not None:
             invited.setdefault(e.person_id, e.at)

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from telegram import Message, Update
 from telegram.constants import ChatType, MessageEntityType
 
 from bot.channels.telegram.callbacks import decode
 from bot.host.inbound import Inbound
+
+
+class _Sent(TypedDict):
+    """What every kind of message shares (the keyword arguments of `Inbound`)."""
+
+    update_id: int
+    user_id: int
+    chat_id: int
+    chat_type: str
+    message_id: int
+    language_code: str | None
+    reply_to_message_id: int | None
 
 
 def to_inbound(update: Update) -> Inbound | None:
@@ -44,7 +58,7 @@ def to_inbound(update: Update) -> Inbound | None:
         return None
     if message.from_user.is_bot:
         return None
-    base = {
+    base: _Sent = {
         "update_id": update.update_id,
         "user_id": message.from_user.id,
         "chat_id": message.chat.id,

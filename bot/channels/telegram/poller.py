@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
@@ -87,6 +88,6 @@ class Poller:
                 offset = update_id + 1
 
 
-def _seconds(value: object) -> float:
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
+def _seconds(value: int | timedelta) -> float:
+    """RetryAfter.retry_after: whole seconds, or a timedelta once PTB_TIMEDELTA is set."""
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

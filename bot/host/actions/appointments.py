@@ -257,6 +257,6 @@ async def reschedule(
         appointment.coach_id,
         ref=f"appointment:{appointment.id}",
     )
-    await tools.notify_coach(  # type: ignore[attr-defined]
+    await tools.notify_coach(
         conn, participant, "coach.participant_picked_time", {"when": starts_at.isoformat()}
     )

@@ -193,7 +193,7 @@ async def pause_participant(
         return
     choice = str(answers.get(action.params["from"]))
     if choice == "resume":
-        await tools.resume(conn, participant)  # type: ignore[attr-defined]
+        await tools.resume(conn, participant)
         await outbox.say(conn, tools.deps, participant, "pause.resumed", {"coach": coach.name})
         await outbox.say(
             conn, tools.deps, coach, "coach.resumed", {"participant": participant.name}

@@ -107,7 +107,7 @@ async def request_survey(
     context: dict[str, Any],
 ) -> None:
     answers = dict(action.vars.get("answers", {}))
-    participant = await tools.owned(conn, coach, answers.get("who"))  # type: ignore[attr-defined]
+    participant = await tools.owned(conn, coach, answers.get("who"))
     wave = str(answers.get(action.params["from"]))
     if participant is None or wave not in SURVEY_FLOWS:
         return
@@ -149,9 +149,7 @@ async def survey_done(
         participant.coach_id,
         value=wave,
     )
-    await tools.notify_coach(  # type: ignore[attr-defined]
-        conn, participant, "coach.survey_done", {"wave": wave}
-    )
+    await tools.notify_coach(conn, participant, "coach.survey_done", {"wave": wave})
 
 
 @action("record_ladder")
@@ -164,7 +162,7 @@ async def ladder_answer(
     context: dict[str, Any],
 ) -> None:
     answers = dict(action.vars.get("answers", {}))
-    participant = await tools.owned(conn, coach, answers.get("who"))  # type: ignore[attr-defined]
+    participant = await tools.owned(conn, coach, answers.get("who"))
     rung = str(answers.get(action.params["from"]))
     if participant is None or rung not in {"1", "2", "3", "4", "5", "6"}:
         return

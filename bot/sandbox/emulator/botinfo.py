@@ -47,7 +47,7 @@ def scope_key(world: World, scope: Any) -> str:
     if not isinstance(scope, dict) or scope.get("type") not in SCOPE_TYPES:
         raise bad_request("can't parse BotCommandScope: unsupported scope type")
     kind = scope["type"]
-    key = kind
+    key: str = kind
     if kind in ("chat", "chat_administrators", "chat_member"):
         chat = world.find_chat(scope.get("chat_id"))
         key += f":{chat.chat['id']}"

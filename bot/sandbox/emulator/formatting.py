@@ -25,7 +25,7 @@ def format_text(
     text: str | None,
     parse_mode: str | None,
     entities: Any,
-    lookup_user: Callable[[int], dict | None],
+    lookup_user: Callable[[int], dict[str, Any] | None],
     caption: bool = False,
 ) -> tuple[str, list[Entity]]:
     """Apply parse_mode/entities and Telegram's clean-up; enforce the length limit."""

@@ -58,7 +58,7 @@ def _decode_html_entity(text: str, pos: int) -> tuple[int, int] | None:
 
 
 def parse_html(
-    text: str, lookup_user: Callable[[int], dict | None] = no_user
+    text: str, lookup_user: Callable[[int], dict[str, Any] | None] = no_user
 ) -> tuple[str, list[Entity]]:
     """Parse Telegram's HTML subset into (plain text, entities)."""
     n = len(text)

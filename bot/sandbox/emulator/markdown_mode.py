@@ -32,7 +32,7 @@ def _reserved(char: str) -> EntityParseError:
 
 
 def parse_markdown_v2(
-    text: str, lookup_user: Callable[[int], dict | None] = no_user
+    text: str, lookup_user: Callable[[int], dict[str, Any] | None] = no_user
 ) -> tuple[str, list[Entity]]:
     """Parse Telegram's MarkdownV2 into (plain text, entities)."""
     n = len(text)
@@ -142,7 +142,7 @@ def parse_markdown_v2(
                               "byte": entity_byte, "start": len(out)})  # fmt: skip
             continue
         top = stack[-1]
-        kind = top["type"]
+        kind = str(top["type"])
         if ch == "\n" and kind != "blockquote":
             raise EntityParseError(
                 f"Can't find end of {_MDV2_NAMES[kind]} entity at byte offset {top['byte']}"
@@ -213,7 +213,7 @@ def parse_markdown_v2(
 
 
 def parse_markdown(
-    text: str, lookup_user: Callable[[int], dict | None] = no_user
+    text: str, lookup_user: Callable[[int], dict[str, Any] | None] = no_user
 ) -> tuple[str, list[Entity]]:
     """Parse Telegram's legacy Markdown into (plain text, entities)."""
     n = len(text)

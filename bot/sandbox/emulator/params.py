@@ -137,7 +137,7 @@ class Params:
 
     def get_float(self, name: str, default: float = 0.0) -> float:
         value = self.values.get(name)
-        if value in (None, ""):
+        if value is None or value == "":
             return default
         try:
             return float(value)

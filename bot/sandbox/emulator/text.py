@@ -92,7 +92,7 @@ def check_link(url: str) -> str | None:
 
 
 def link_entity(
-    offset: int, length: int, url: str, lookup_user: Callable[[int], dict | None]
+    offset: int, length: int, url: str, lookup_user: Callable[[int], dict[str, Any] | None]
 ) -> Entity | None:
     match = re.fullmatch(r"tg://user\?id=(\d+)", url.strip(), re.IGNORECASE)
     if match:
@@ -106,7 +106,7 @@ def link_entity(
     return {"type": "text_link", "offset": offset, "length": length, "url": checked}
 
 
-def no_user(_: int) -> dict | None:
+def no_user(_: int) -> dict[str, Any] | None:
     return None
 
 
@@ -262,7 +262,9 @@ def merge_detected(text: str, entities: list[Entity]) -> list[Entity]:
     return merged
 
 
-def validate_entities(raw: Any, lookup_user: Callable[[int], dict | None]) -> list[Entity]:
+def validate_entities(
+    raw: Any, lookup_user: Callable[[int], dict[str, Any] | None]
+) -> list[Entity]:
     """Check a user-supplied ``entities`` array and return a clean copy."""
     if not isinstance(raw, list):
         raise EntityParseError("can't parse entities JSON object")
