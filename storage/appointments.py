@@ -82,7 +82,7 @@ async def get(conn: Conn, appointment_id: int | None) -> Appointment | None:
     """The appointment with this id, or None."""
     if appointment_id is None:
         return None
-    rows = await conn.execute_fetchall("SELECT * FROM appointments WHERE id = ?", (appointment_id,))
+    rows = await fetchall(conn, "SELECT * FROM appointments WHERE id = ?", (appointment_id,))
     return Appointment.from_row(rows[0]) if rows else None
 
 

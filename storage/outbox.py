@@ -301,7 +301,8 @@ async def release_held(conn: Conn, now: datetime, person_id: int) -> int:
 
 async def held(conn: Conn, person_id: int) -> int:
     """How many rows wait for the person to be reachable again."""
-    rows = await conn.execute_fetchall(
+    rows = await fetchall(
+        conn,
         "SELECT COUNT(*) AS n FROM outbox WHERE person_id = ? AND status = 'pending'"
         " AND due_at = ?",
         (person_id, HELD_UNTIL),

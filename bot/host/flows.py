@@ -438,8 +438,8 @@ class FlowHost:
         if flow_id != "attendance":
             return True
         try:
-            which = int((vars.get("prefill") or {}).get("which"))
-        except (TypeError, ValueError):
+            which = int(str((vars.get("prefill") or {})["which"]))
+        except (KeyError, TypeError, ValueError):
             return True
         appointment = await appointments.get(conn, which)
         return appointment is None or appointment.attendance is None
