@@ -1,5 +1,5 @@
 """Personal data on disk is the owner's alone: the files Coachbot creates (database, -wal,
--shm, lock, backups) are 0600 and its folders 0700, whatever the umask it is started with;
+-shm, lock, backups, exports) are 0600 and its folders 0700, whatever the umask it is started with;
 an existing database that others can read gets a warning at start."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.emulator import Emulator
-from tests.e2e.process import REPO, closed_port_url, coachbot, run_bot
+from tests.e2e.process import REPO, child_env, closed_port_url, coachbot, run_bot
 from tests.reliability.botprocess import BotProcess
 
 TOKEN = "123456:FILE-MODES-TOKEN"
@@ -41,7 +41,7 @@ async def emu() -> AsyncIterator[Emulator]:
     await emulator.stop()
 
 
-async def test_database_wal_shm_lock_and_backups_are_the_owners_alone(
+async def test_database_wal_shm_lock_backups_and_exports_are_the_owners_alone(
     emu: Emulator, tmp_path: Path, loose_umask: None
 ) -> None:
     db = tmp_path / "coachbot.sqlite3"
@@ -69,6 +69,18 @@ async def test_database_wal_shm_lock_and_backups_are_the_owners_alone(
     finally:
         bot.cleanup()
     assert oct(mode(db)) == "0o600"
+
+    # A researchers' export (pseudonymised, but about people) into a new folder.
+    folder = tmp_path / "exports" / "2026"
+    env = child_env(None, COACHBOT_EXPORT_SECRET="a-long-random-export-secret-0123456789")
+    result = await coachbot(
+        "export", "--db", str(db), "--out", str(folder), token=None, cwd=tmp_path, env=env
+    )
+    assert result.code == 0, result.output
+    made = [folder.parent, folder, *folder.rglob("*")]
+    assert len(made) > 3
+    expected = {p.relative_to(tmp_path): "0o700" if p.is_dir() else "0o600" for p in made}
+    assert {p.relative_to(tmp_path): oct(mode(p)) for p in made} == expected
 
 
 async def test_a_database_others_can_read_gets_a_warning_at_start(
