@@ -321,9 +321,10 @@ class CoachbotApp:
             self.dispatcher.wake()
 
     async def _checkpoint(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Keep the WAL file small: it would otherwise stay at its largest size ever."""
+        """Keep the WAL file small: it would otherwise stay at its largest size ever. Never
+        waits for a backup that is reading: that would hold up every transaction."""
         if self._db is not None:
-            await self._db.checkpoint()
+            await self._db.checkpoint(wait=False)
 
     async def _set_commands(self) -> None:
         assert self.deps is not None and self.application is not None

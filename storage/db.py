@@ -124,14 +124,21 @@ class Database:
                 await self.conn.execute(f"PRAGMA user_version={number}")
             log.info("applied migration %s", name)
 
-    async def checkpoint(self) -> tuple[int, int, int]:
+    async def checkpoint(self, wait: bool = True) -> tuple[int, int, int]:
         """Copy the WAL into the database and truncate the WAL file to zero bytes.
 
-        Waits (up to the busy timeout) for readers in other processes, e.g. a backup; a
-        checkpoint that could not finish is simply done again next time. Returns SQLite's
-        (busy, WAL pages, pages checkpointed)."""
+        A reader in another process (a backup) holds it up: with `wait`, up to the busy
+        timeout; without, it does what it can at once and the next checkpoint does the rest.
+        Returns SQLite's (busy, WAL pages, pages checkpointed)."""
         async with self._lock:
-            row = await self.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
+            if wait:
+                row = await self.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
+            else:
+                await self.conn.execute("PRAGMA busy_timeout=0")
+                try:
+                    row = await self.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
+                finally:
+                    await self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         busy, pages, done = (0, 0, 0) if row is None else (row[0], row[1], row[2])
         if busy:
             log.info("WAL checkpoint incomplete (another process was reading); next time")

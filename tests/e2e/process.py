@@ -11,6 +11,7 @@ import asyncio
 import fcntl
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -130,11 +131,12 @@ def lock_is_free(db: Path) -> bool:
         return True
 
 
-def closed_port_url() -> str:
-    """A Bot API URL on 127.0.0.1 where nothing listens (connection refused)."""
-    import socket
-
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/bot"
+        return int(sock.getsockname()[1])
+
+
+def closed_port_url() -> str:
+    """A Bot API URL on 127.0.0.1 where nothing listens (connection refused)."""
+    return f"http://127.0.0.1:{free_port()}/bot"

@@ -13,7 +13,15 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.emulator import Emulator
-from tests.e2e.process import CANNOT_START, REPO, Exit, closed_port_url, lock_is_free, run_bot
+from tests.e2e.process import (
+    CANNOT_START,
+    REPO,
+    Exit,
+    closed_port_url,
+    free_port,
+    lock_is_free,
+    run_bot,
+)
 from tests.reliability.botprocess import BotProcess
 
 TOKEN = "123456:STARTUP-TEST-TOKEN"
@@ -87,27 +95,50 @@ async def test_a_failing_getme_is_tried_again_until_it_answers(
         bot.cleanup()
 
 
-@pytest.mark.parametrize("failure", ["getMe 500", "deleteWebhook 500", "unreachable"])
+@pytest.mark.parametrize(
+    "failure", ["getMe 500", "deleteWebhook 500", "getMe no answer", "unreachable"]
+)
 async def test_a_bot_api_failing_past_the_startup_timeout_ends_the_process(
     emu: Emulator, tmp_path: Path, failure: str
 ) -> None:
     db = tmp_path / "coachbot.sqlite3"
     api_url = emu.base_url
+    step = failure.split()[0]
     if failure == "unreachable":
-        api_url = closed_port_url()
+        api_url, step = closed_port_url(), "getMe"
+    elif failure == "getMe no answer":  # longer than the whole start-up may take
+        emu.inject_fault("getMe", "slow", count=10_000, delay=30.0)
     else:
-        method = failure.split()[0]
-        emu.inject_fault(method, "500", count=10_000)
+        emu.inject_fault(step, "500", count=10_000)
     result = await run_bot(db, api_url, emu.token, "--startup-timeout", SHORT)
-    step = "getMe" if failure == "unreachable" else failure.split()[0]
     assert_one_clear_line(result, f"did not answer {step} within {SHORT} s")
-    assert f"{step} failed" in result.stderr  # the tries are logged as they happen
     assert result.seconds < float(SHORT) + QUICK
-    if failure != "unreachable":
-        tries = len(emu.calls_to(step))
-        assert 2 <= tries <= 10  # backoff, not a busy loop
+    if failure.endswith("500"):
+        assert f"{step} failed" in result.stderr  # the tries are logged as they happen
+        assert 2 <= len(emu.calls_to(step)) <= 10  # backoff, not a busy loop
     emu.clear_faults()
     await assert_a_new_bot_starts(db, emu)
+
+
+async def test_a_failing_setwebhook_is_tried_again_on_the_same_port(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """Webhook mode listens before it calls setWebhook: a retry must free the port first."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+    emu.inject_fault("setWebhook", "500", count=2)
+    db = tmp_path / "coachbot.sqlite3"
+    result = await run_bot(
+        db,
+        emu.base_url,
+        emu.token,
+        *("--webhook-url", url, "--webhook-secret", "s3cret", "--webhook-port", str(port)),
+        sigterm_when=lambda: emu.webhook_info()["url"] == url,
+    )
+    assert result.code == 0, result.output
+    assert result.stderr.count("setWebhook failed (Internal Server Error)") == 2
+    assert "coachbot is running" in result.stdout
+    assert "Traceback" not in result.output
 
 
 async def test_the_startup_timeout_can_come_from_the_environment(

@@ -97,3 +97,29 @@ async def test_the_running_bot_checkpoints_the_wal(emu: Emulator, tmp_path: Path
             await asyncio.sleep(0.1)
     finally:
         await app.stop()
+
+
+async def test_the_periodic_checkpoint_never_waits_for_a_reader(tmp_path: Path) -> None:
+    """A backup reading in another process must not hold up the bot's transactions."""
+    path = tmp_path / "c.sqlite3"
+    db = await Database.open(path)
+    try:
+        async with db.transaction() as conn:
+            await conn.execute("CREATE TABLE scratch (blob BLOB)")
+            await conn.execute("INSERT INTO scratch VALUES (zeroblob(100000))")
+        with closing(sqlite3.connect(path, isolation_level=None)) as reader:
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM scratch").fetchone()  # holds a snapshot
+            async with db.transaction() as conn:  # a write the reader does not see
+                await conn.execute("INSERT INTO scratch VALUES (zeroblob(100000))")
+            loop = asyncio.get_running_loop()
+            began = loop.time()
+            busy, _, _ = await db.checkpoint(wait=False)
+            assert busy == 1
+            assert loop.time() - began < 1.0  # not the 5 s busy timeout
+            await db.verify_settings()  # the busy timeout is back
+            reader.execute("COMMIT")
+        assert (await db.checkpoint())[0] == 0
+        assert wal_size(path) == 0
+    finally:
+        await db.close()
