@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import logging
+import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from telegram import BotCommand, CallbackQuery, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, ExtBot, JobQueue, TypeHandler
 
 from bot.channels.telegram.convert import to_inbound
@@ -27,12 +30,18 @@ from bot.errors import AlreadyRunning
 from bot.host.flows import FlowHost
 from bot.host.inbound import InboundService
 from bot.schedule.planner import plan_all_checkins
-from storage.db import Database
+from storage.db import FILE_MODE, Database, DatabaseError
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 PARTICIPANT_MENU = ("help", "coach", "language", "pause", "stop")
 PLAN_EVERY = 6 * 3600  # seconds; planning is idempotent, this only catches up
+STARTUP_TIMEOUT = 60.0  # seconds start-up keeps trying a Bot API that fails for now
+CHECKPOINT_EVERY = 3600.0  # seconds between WAL checkpoints (and at a clean stop)
+FIRST_RETRY, MAX_RETRY = 0.5, 8.0  # seconds between start-up tries: doubling, capped
+LAST_TRY = 1.0  # seconds a try may take when the start-up time is (nearly) up
 
 # What Application.builder().build() makes: the default bot, context and data types.
 PtbApplication = Application[
@@ -56,6 +65,8 @@ class Options:
     webhook_secret: str | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
+    startup_timeout: float = STARTUP_TIMEOUT
+    checkpoint_every: float = CHECKPOINT_EVERY
 
 
 def quiet_libraries() -> None:
@@ -82,15 +93,38 @@ class CoachbotApp:
         self.dispatcher: Dispatcher | None = None
         self._task: asyncio.Task[None] | None = None
         self._lock: IO[str] | None = None
+        self._db: Database | None = None
         self._poller: Poller | None = None
         self._webhook: WebhookServer | None = None
         self._answers: set[asyncio.Task[None]] = set()
+        self._deadline = 0.0
+        self._abort: asyncio.Event | None = None
 
-    async def start(self) -> None:
+    async def start(self, abort: asyncio.Event | None = None) -> None:
+        """Start, or fail with everything opened so far closed again and the lock released.
+
+        A Bot API that fails for now (5xx, 429, no connection, a timeout) is tried again with
+        backoff for `options.startup_timeout` seconds, then TimeoutError. A refused token
+        (InvalidToken, without the token in it), another refusal (TelegramError), a database
+        that cannot be used (DatabaseError), another process on it (AlreadyRunning) or broken
+        content (ContentError) fail at once. Setting `abort` (SIGTERM) ends the retrying with
+        asyncio.CancelledError."""
+        self._deadline = asyncio.get_running_loop().time() + self.options.startup_timeout
+        self._abort = abort
+        try:
+            await self._start()
+        except BaseException:
+            try:
+                await self.stop()
+            except Exception as err:  # never hide why start-up failed
+                log.warning("cleaning up after a failed start: %s", type(err).__name__)
+            raise
+
+    async def _start(self) -> None:
         quiet_libraries()
         self._hold_lock()
         content = load_content(self.options.content_dir)
-        db = await Database.open(self.options.db_path)
+        db = self._db = await Database.open(self.options.db_path)
         # No AIORateLimiter: the dispatcher paces every send already, and a second limiter
         # halves the throughput it allows (docs/benchmarks.md, finding 5).
         builder = (
@@ -108,7 +142,13 @@ class CoachbotApp:
             builder = builder.base_url(api).base_file_url(api.removesuffix("/bot") + "/file/bot")
         application = builder.build()
         self.application = application
-        await application.initialize()
+        try:
+            await self._until_answered("getMe", application.initialize)
+        except InvalidToken as err:
+            # python-telegram-bot puts the token itself in the message it re-raises with.
+            cause = err.__cause__
+            reason = cause.message if isinstance(cause, InvalidToken) else "Unauthorized"
+            raise InvalidToken(reason) from None
         self.settings.bot_username = application.bot.username
         settings = self.settings
         self.deps = Deps(
@@ -132,8 +172,10 @@ class CoachbotApp:
         await application.start()
         if application.job_queue is not None:
             application.job_queue.run_repeating(self._plan, interval=PLAN_EVERY, first=PLAN_EVERY)
+            every = self.options.checkpoint_every
+            application.job_queue.run_repeating(self._checkpoint, interval=every, first=every)
         if self.options.webhook_url:
-            self._webhook = WebhookServer(
+            webhook = self._webhook = WebhookServer(
                 application.bot,
                 application.process_update,
                 url=self.options.webhook_url,
@@ -141,17 +183,71 @@ class CoachbotApp:
                 listen=self.options.webhook_listen,
                 port=self.options.webhook_port,
             )
-            await self._webhook.start()
+
+            async def listen() -> None:
+                try:
+                    await webhook.start()  # listens, then setWebhook
+                except BaseException:
+                    await webhook.stop()  # frees the port for the next try
+                    raise
+
+            await self._until_answered("setWebhook", listen)
         else:
-            self._poller = Poller(
+            poller = self._poller = Poller(
                 application.bot, application.process_update, self.options.poll_timeout
             )
-            await self._poller.start()
+            await self._until_answered("deleteWebhook", poller.start)
+
+    async def _until_answered(self, step: str, call: Callable[[], Awaitable[T]]) -> T:
+        """`call()`, tried again with backoff while the Bot API fails for now, until the
+        start-up deadline; refusals (a bad token, a bad request) are raised at once."""
+        loop = asyncio.get_running_loop()
+        delay = FIRST_RETRY
+        while True:
+            try:
+                left = self._deadline - loop.time()
+                return await asyncio.wait_for(call(), timeout=max(left, LAST_TRY))
+            except BadRequest:
+                raise
+            except (NetworkError, RetryAfter, TimeoutError) as err:
+                reason = _reason(err)
+                wait = _seconds(err.retry_after) if isinstance(err, RetryAfter) else delay
+            left = self._deadline - loop.time()
+            if left <= 0:
+                raise TimeoutError(
+                    f"the Bot API did not answer {step} within "
+                    f"{self.options.startup_timeout:g} s (last: {reason})"
+                )
+            wait = min(wait, left)
+            log.warning(
+                "%s failed (%s); trying again in %.1f s (giving up in %.0f s)",
+                step,
+                reason,
+                wait,
+                left,
+            )
+            if await self._aborted_within(wait):
+                raise asyncio.CancelledError
+            delay = min(delay * 2, MAX_RETRY)
+
+    async def _aborted_within(self, seconds: float) -> bool:
+        if self._abort is None:
+            await asyncio.sleep(seconds)
+            return False
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._abort.wait(), timeout=seconds)
+        return self._abort.is_set()
 
     def _hold_lock(self) -> None:
         """One bot process per database: two dispatchers must never send the same row."""
         path = Path(f"{self.options.db_path}.lock")
-        handle = path.open("w")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        except OSError as err:
+            raise DatabaseError(f"cannot create the lock file {path}: {err.strerror}") from None
+        with contextlib.suppress(OSError):  # not ours to change: leave it
+            os.fchmod(fd, FILE_MODE)
+        handle = os.fdopen(fd, "w")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -162,27 +258,36 @@ class CoachbotApp:
         self._lock = handle
 
     async def stop(self) -> None:
-        if self._poller is not None:
-            await self._poller.stop()
-            self._poller = None
-        if self._webhook is not None:
-            await self._webhook.stop()
-            self._webhook = None
-        if self._answers:
-            await asyncio.gather(*self._answers, return_exceptions=True)
-        if self.application is not None and self.application.running:
-            await self.application.stop()
-        if self.dispatcher is not None:
-            self.dispatcher.stop()
-        if self._task is not None:
-            await self._task
-        if self.application is not None:
-            await self.application.shutdown()
-        if self.deps is not None:
-            await self.deps.db.close()
-        if self._lock is not None:
-            self._lock.close()  # closing releases the lock
-            self._lock = None
+        """Stop what runs and close what is open; safe after a start that failed half-way.
+        The database gets a last WAL checkpoint; the lock goes last, whatever happens."""
+        try:
+            if self._poller is not None:
+                await self._poller.stop()
+                self._poller = None
+            if self._webhook is not None:
+                await self._webhook.stop()
+                self._webhook = None
+            if self._answers:
+                await asyncio.gather(*self._answers, return_exceptions=True)
+            if self.application is not None and self.application.running:
+                await self.application.stop()
+            if self.dispatcher is not None:
+                self.dispatcher.stop()
+            if self._task is not None:
+                task, self._task = self._task, None
+                await task
+            if self.application is not None:
+                await self.application.shutdown()
+                # A failed getMe leaves the application uninitialised but its HTTP
+                # sessions open; shutting the bot down closes them (a no-op otherwise).
+                await self.application.bot.shutdown()
+        finally:
+            if self._db is not None:
+                db, self._db = self._db, None
+                await db.close()
+            if self._lock is not None:
+                self._lock.close()  # closing releases the lock
+                self._lock = None
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         event = to_inbound(update)
@@ -225,6 +330,12 @@ class CoachbotApp:
         if self.dispatcher is not None:
             self.dispatcher.wake()
 
+    async def _checkpoint(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Keep the WAL file small: it would otherwise stay at its largest size ever. Never
+        waits for a backup that is reading: that would hold up every transaction."""
+        if self._db is not None:
+            await self._db.checkpoint(wait=False)
+
     async def _set_commands(self) -> None:
         assert self.deps is not None and self.application is not None
         catalogs = self.deps.content.catalogs
@@ -236,3 +347,17 @@ class CoachbotApp:
                 await self.application.bot.set_my_commands(commands, language_code=code)
             except TelegramError as err:
                 log.warning("setMyCommands failed for %s: %s", code, type(err).__name__)
+
+
+def _reason(err: BaseException) -> str:
+    """What went wrong, for one log line: never the URL (it holds the token)."""
+    if isinstance(err, TimeoutError):
+        return "no answer in time"
+    if isinstance(err, TelegramError):
+        return err.message
+    return type(err).__name__
+
+
+def _seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

@@ -8,13 +8,18 @@ import logging
 import os
 import shutil
 import signal
+import sqlite3
 import sys
+import traceback
 from pathlib import Path
 
 from bot.clock import Clock, SystemClock
 from bot.content.bundle import check_content, shipped_content_dir
 
 DEFAULT_DB = "coachbot.sqlite3"
+# Files Coachbot creates (database, -wal, -shm, lock, backups, exports) are 0600 and its
+# folders 0700: they hold personal data. The files are also chmod-ed where they are made.
+UMASK = 0o077
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,7 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    previous = os.umask(UMASK)
+    try:
+        return int(args.func(args) or 0)
+    finally:
+        os.umask(previous)  # for callers in the same process (tests)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--sandbox-host",
         default="127.0.0.1",
         help="address the sandbox web page listens on (default 127.0.0.1, this computer only)",
+    )
+    run.add_argument(
+        "--startup-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how long start-up keeps trying a Bot API that fails for now (5xx, no "
+        "connection, timeouts) before it exits non-zero (or COACHBOT_STARTUP_TIMEOUT; "
+        "default 60)",
     )
     run.add_argument(
         "--demo",
@@ -142,7 +160,11 @@ def _backup(args: argparse.Namespace) -> int:
     if not Path(args.db).exists():
         print(f"no database at {args.db}", file=sys.stderr)
         return 1
-    pages = backup_database(Path(args.db), args.out)
+    try:
+        pages = backup_database(Path(args.db), args.out)
+    except (OSError, sqlite3.Error, RuntimeError) as err:
+        print(f"coachbot: backup failed: {err}", file=sys.stderr)
+        return 1
     print(f"backed up {args.db} to {args.out} ({pages} pages, integrity ok)")
     return 0
 
@@ -229,23 +251,70 @@ async def _invite_async(args: argparse.Namespace) -> int:
     return 0
 
 
+class Redactor(logging.Formatter):
+    """Formats log records (tracebacks included) with the bot token blanked out.
+
+    python-telegram-bot puts the token in an error message, and request URLs hold it; this
+    is the last line of defence for everything `coachbot run` writes to stderr."""
+
+    def __init__(self, token: str, fmt: str) -> None:
+        super().__init__(fmt)
+        secret = token.partition(":")[2]
+        self._secrets = [s for s in (token, secret) if len(s) >= 8]
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "<redacted>")
+        return text
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self(super().format(record))
+
+
 def _run(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    redact = Redactor(
+        os.environ.get("TELEGRAM_BOT_TOKEN") or "",
+        "%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.basicConfig(level=logging.INFO)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(redact)
     if args.webhook_url and not args.webhook_secret:
         print("--webhook-url needs --webhook-secret (or TELEGRAM_WEBHOOK_SECRET)", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(_run_async(args))
+        return asyncio.run(_run_async(args, redact))
     except KeyboardInterrupt:
         return 0
+    except Exception:  # a bug: show where, but never the token
+        print(redact(traceback.format_exc()), end="", file=sys.stderr)
+        return 1
 
 
-async def _run_async(args: argparse.Namespace) -> int:
-    from bot.app import CoachbotApp, Options
+def _cannot_start(err: Exception) -> str | None:
+    """The one line that says why the bot did not start, for the failures that are not a
+    bug (a traceback would only bury it); None for anything else."""
+    from telegram.error import InvalidToken, TelegramError
+
     from bot.content.problems import ContentError
     from bot.errors import AlreadyRunning
+    from storage.db import DatabaseError
+
+    if isinstance(err, InvalidToken):
+        return f"Telegram rejected the bot token ({err.message}); check TELEGRAM_BOT_TOKEN"
+    if isinstance(err, TelegramError):
+        return f"the Bot API refused: {err.message}"
+    if isinstance(err, ContentError):
+        return f"content problems:\n{err}"
+    if isinstance(err, AlreadyRunning | DatabaseError | TimeoutError):
+        return str(err)
+    if isinstance(err, OSError):  # e.g. the webhook port is taken
+        return f"{err.strerror or err}" + (f": {err.filename}" if err.filename else "")
+    return None
+
+
+async def _run_async(args: argparse.Namespace, redact: Redactor) -> int:
+    from bot.app import STARTUP_TIMEOUT, CoachbotApp, Options
 
     token = os.environ.get("TELEGRAM_BOT_TOKEN")
     api_url = args.api_url
@@ -255,6 +324,13 @@ async def _run_async(args: argparse.Namespace) -> int:
     if token and args.demo:
         print("--demo is for sandbox mode: unset TELEGRAM_BOT_TOKEN", file=sys.stderr)
         return 2
+    startup_timeout = args.startup_timeout
+    if startup_timeout is None:
+        try:
+            startup_timeout = float(os.environ.get("COACHBOT_STARTUP_TIMEOUT") or STARTUP_TIMEOUT)
+        except ValueError:
+            print("COACHBOT_STARTUP_TIMEOUT must be a number of seconds", file=sys.stderr)
+            return 2
     if not token:
         from bot.sandbox.web import Sandbox
 
@@ -282,45 +358,51 @@ async def _run_async(args: argparse.Namespace) -> int:
         webhook_secret=args.webhook_secret,
         webhook_listen=args.webhook_listen,
         webhook_port=args.webhook_port,
+        startup_timeout=startup_timeout,
     )
-    # Handlers first: a SIGTERM during start-up must still end in a clean stop.
+    # Handlers first: a SIGTERM during start-up must still end in a clean stop (and ends
+    # the retrying of a Bot API that does not answer).
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     app = CoachbotApp(options, clock, settings)
     try:
-        await app.start()
-    except AlreadyRunning as err:
-        print(str(err), file=sys.stderr)
-        if sandbox is not None:
-            await sandbox.stop()
-        return 1
-    except ContentError as err:
-        print(f"content problems:\n{err}", file=sys.stderr)
-        if sandbox is not None:
-            await sandbox.stop()
-        return 1
-    if sandbox is not None:
-        if args.demo:
-            print("seeding the demo: a coach, three participants, an appointment…", flush=True)
         try:
-            await sandbox.attach(app, demo=args.demo)
-        except (OSError, TimeoutError) as err:
-            print(f"the sandbox could not start: {err}", file=sys.stderr)
-            await app.stop()
-            await sandbox.stop()
+            await app.start(abort=stop)
+        except asyncio.CancelledError:
+            if not stop.is_set():
+                raise
+            print("stopped during start-up", file=sys.stderr)
+            return 0
+        except Exception as err:
+            # start() has closed everything again and released the lock: exit at once.
+            why = _cannot_start(err)
+            if why is None:
+                raise
+            print(redact(f"coachbot: cannot start: {why}"), file=sys.stderr)
             return 1
-        print(f"sandbox: open {sandbox.url} in your browser", flush=True)
-        print(f"  (emulator control API: {sandbox.emulator.url}/_emu/state)")
-    print(
-        f"coachbot is running as @{app.settings.bot_username} (database {args.db}); Ctrl+C stops it"
-    )
-    await stop.wait()
-    await app.stop()
-    if sandbox is not None:
-        await sandbox.stop()
-    return 0
+        if sandbox is not None:
+            if args.demo:
+                print("seeding the demo: a coach, three participants, an appointment…", flush=True)
+            try:
+                await sandbox.attach(app, demo=args.demo)
+            except (OSError, TimeoutError) as err:
+                print(f"the sandbox could not start: {err}", file=sys.stderr)
+                await app.stop()
+                return 1
+            print(f"sandbox: open {sandbox.url} in your browser", flush=True)
+            print(f"  (emulator control API: {sandbox.emulator.url}/_emu/state)")
+        print(
+            f"coachbot is running as @{app.settings.bot_username} (database {args.db}); "
+            "Ctrl+C stops it"
+        )
+        await stop.wait()
+        await app.stop()
+        return 0
+    finally:
+        if sandbox is not None:
+            await sandbox.stop()
 
 
 if __name__ == "__main__":
