@@ -258,9 +258,9 @@ async def test_a_bad_secret_gets_403_and_changes_nothing(
     assert len(refusals) == 1 and "secret" in refusals[0].getMessage()
     assert all(SECRET.decode() not in r.getMessage() for r in caplog.records[since:])
     assert tracebacks(caplog, since) == []
-    seen = await server.app.deps.db.scalar(  # type: ignore[union-attr]
-        "SELECT COUNT(*) FROM inbound WHERE update_id = ?", (update_id,)
-    )
+    deps = server.app.deps
+    assert deps is not None
+    seen = await deps.db.scalar("SELECT COUNT(*) FROM inbound WHERE update_id = ?", (update_id,))
     assert seen == 0
 
 

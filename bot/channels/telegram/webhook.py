@@ -152,7 +152,7 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-class _ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+class _ServerLog(logging.LoggerAdapter[logging.Logger]):
     """aiohttp's server log for the webhook: a request it cannot parse is one line.
 
     aiohttp logs malformed HTTP with a traceback that quotes the offending line (a header
