@@ -7,19 +7,10 @@ own, after the update's transaction failed, and the update is confirmed only aft
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from storage.db import Conn, Database
-from storage.times import from_db, to_db
-
-
-@dataclass(frozen=True)
-class Parked:
-    update_id: int
-    parked_at: datetime
-    error: str  # the exception's class name, e.g. OperationalError
-    attempts: int
+from storage.times import to_db
 
 
 def ref(update_id: int) -> str:
@@ -35,18 +26,6 @@ async def park(conn: Conn, now: datetime, update_id: int, error: str, attempts: 
         (update_id, to_db(now), error, attempts),
     )
     return cur.rowcount == 1
-
-
-async def parked(db: Database, since: datetime | None = None) -> list[Parked]:
-    """Parked updates, oldest first; maybe only those parked at or after `since`."""
-    rows = await db.fetchall(
-        "SELECT update_id, parked_at, error, attempts FROM parked_updates"
-        " WHERE parked_at >= ? ORDER BY parked_at, update_id",
-        (to_db(since) if since is not None else "",),
-    )
-    return [
-        Parked(r["update_id"], from_db(r["parked_at"]), r["error"], r["attempts"]) for r in rows
-    ]
 
 
 async def count(db: Database, since: datetime | None = None) -> int:

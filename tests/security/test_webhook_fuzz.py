@@ -27,6 +27,7 @@ from bot.app import CoachbotApp, Options
 from bot.clock import ManualClock
 from bot.deps import Settings
 from bot.sandbox.emulator import Emulator
+from storage import parked
 from tests.e2e.conftest import START
 from tests.e2e.harness import REPO, TOKEN
 
@@ -285,10 +286,18 @@ async def test_an_update_the_library_cannot_read_gets_200_once_parked(
     assert await post(server.port, right(), body) == 200
     deps = server.app.deps
     assert deps is not None
-    parked = await deps.db.scalar(
-        "SELECT COUNT(*) FROM parked_updates WHERE update_id = ?", (update_id,)
+    before = await parked.count(deps.db)
+    assert await post(server.port, right(), body) == 200  # Telegram sent it again
+    assert await parked.count(deps.db) == before  # parked once
+    rows = await deps.db.fetchall(
+        "SELECT update_id FROM parked_updates WHERE update_id = ?", (update_id,)
     )
-    assert parked == 1
+    assert len(rows) == 1
+    events = await deps.db.scalar(
+        "SELECT COUNT(*) FROM events WHERE type = 'update_parked' AND ref = ?",
+        (parked.ref(update_id),),
+    )
+    assert events == 1
     assert tracebacks(caplog, since) == []
 
 
