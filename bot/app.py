@@ -7,6 +7,8 @@ import contextlib
 import fcntl
 import logging
 import os
+import sqlite3
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +16,11 @@ from typing import IO, Any, TypeVar
 
 from telegram import BotCommand, CallbackQuery, Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, ContextTypes, ExtBot, JobQueue, TypeHandler
+from telegram.ext import Application, ContextTypes, ExtBot, JobQueue
 
 from bot.channels.telegram.convert import to_inbound
 from bot.channels.telegram.links import deep_link
-from bot.channels.telegram.poller import Poller
+from bot.channels.telegram.poller import Poller, Unreadable
 from bot.channels.telegram.request import AiohttpRequest
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.webhook import WebhookServer
@@ -28,9 +30,11 @@ from bot.deps import Deps, Settings
 from bot.dispatcher import Dispatcher
 from bot.errors import AlreadyRunning
 from bot.host.flows import FlowHost
-from bot.host.inbound import InboundService
+from bot.host.inbound import InboundService, Outcome
 from bot.schedule.planner import plan_all_checkins
+from storage import parked
 from storage.db import FILE_MODE, Database, DatabaseError
+from storage.events import log_event
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,15 @@ PtbApplication = Application[
     dict[Any, Any],
     JobQueue[ContextTypes.DEFAULT_TYPE],
 ]
+
+# An update whose transaction fails with a database error (busy or locked: another process
+# writes; a disk error…) is tried again after these pauses, each try first waiting up to the
+# busy timeout. After the last one it is parked, or, when the database is still busy (parking
+# needs the write lock too, and once it is free the update can be handled), left unconfirmed
+# for the channel to offer again. Any other error parks it at once: another try would meet
+# the same fault.
+RETRY_DELAYS = (0.5, 1.0, 2.0)  # seconds
+SOURCE_ROOT = Path(__file__).resolve().parents[1]  # bot/ and storage/ are in it
 
 
 @dataclass
@@ -161,7 +174,6 @@ class CoachbotApp:
         host = FlowHost(self.deps)
         self.service = InboundService(self.deps, host)
         self.dispatcher = Dispatcher(self.deps, TelegramSender(application.bot), host)
-        application.add_handler(TypeHandler(Update, self._on_update))
         application.add_error_handler(self._on_error)
         # Send the backlog first; planning and the menu can wait (finding 6).
         self._task = asyncio.create_task(self.dispatcher.run())
@@ -177,7 +189,7 @@ class CoachbotApp:
         if self.options.webhook_url:
             webhook = self._webhook = WebhookServer(
                 application.bot,
-                application.process_update,
+                self._on_update,
                 url=self.options.webhook_url,
                 secret=self.options.webhook_secret or "",
                 listen=self.options.webhook_listen,
@@ -194,7 +206,7 @@ class CoachbotApp:
             await self._until_answered("setWebhook", listen)
         else:
             poller = self._poller = Poller(
-                application.bot, application.process_update, self.options.poll_timeout
+                application.bot, self._on_update, self.options.poll_timeout
             )
             await self._until_answered("deleteWebhook", poller.start)
 
@@ -289,15 +301,45 @@ class CoachbotApp:
                 self._lock.close()  # closing releases the lock
                 self._lock = None
 
-    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        event = to_inbound(update)
-        if event is None:
-            log.info("ignored update %s of a kind the bot does not act on", update.update_id)
+    async def _on_update(self, update: Update | Unreadable) -> None:
+        """One update from the poller or the webhook, which confirm it when this returns.
+
+        It returns once the update's transaction committed, or once the update was parked
+        (`storage/parked.py`: it could not be read, or failed on every try); it raises when
+        neither happened, and then the update is not confirmed: Telegram sends it again.
+        """
+        if isinstance(update, Unreadable):
+            await self._park(update.update_id, update.error, 1, "")
             return
-        outcome = await self.service.handle(event)
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                outcome = await self._handle(update)
+                break
+            except sqlite3.OperationalError as err:
+                if tries > len(RETRY_DELAYS):
+                    if _busy(err):
+                        raise  # not confirmed: the channel offers it again later
+                    await self._park(update.update_id, type(err).__name__, tries, _where(err))
+                    return
+                delay = RETRY_DELAYS[tries - 1]
+                log.warning(
+                    "database error (%s) on try %d of update %s; trying again in %.1f s",
+                    type(err).__name__,
+                    tries,
+                    update.update_id,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+            except Exception as err:  # a fault that another try would meet again
+                await self._park(update.update_id, type(err).__name__, tries, _where(err))
+                return
+        if outcome is None:
+            return
         if outcome.leave_chat is not None:
             try:
-                await context.bot.leave_chat(outcome.leave_chat)
+                await update.get_bot().leave_chat(outcome.leave_chat)
             except TelegramError as err:
                 log.info("could not leave a chat: %s", type(err).__name__)
         if self.dispatcher is not None:
@@ -308,6 +350,31 @@ class CoachbotApp:
             task = asyncio.create_task(self._answer(update.callback_query, outcome.callback_text))
             self._answers.add(task)
             task.add_done_callback(self._answers.discard)
+
+    async def _handle(self, update: Update) -> Outcome | None:
+        """Convert and handle in one transaction; None for a kind the bot does not act on."""
+        event = to_inbound(update)
+        if event is None:
+            log.info("ignored update %s of a kind the bot does not act on", update.update_id)
+            return None
+        return await self.service.handle(event)
+
+    async def _park(self, update_id: int, error: str, tries: int, where: str) -> None:
+        """Set the update aside in a transaction of its own, logged, and visible in the
+        engagement log (`update_parked`); raises when that fails (then it is not confirmed)."""
+        assert self.deps is not None
+        now = self.deps.clock.now()
+        async with self.deps.db.transaction() as conn:
+            if await parked.park(conn, now, update_id, error, tries):
+                await log_event(conn, now, "update_parked", value=error, ref=parked.ref(update_id))
+        log.error(
+            "parked update %s after %d %s: %s%s",
+            update_id,
+            tries,
+            "try" if tries == 1 else "tries",
+            error,
+            f" at {where}" if where else "",
+        )
 
     async def _answer(self, query: CallbackQuery, text: str | None) -> None:
         try:
@@ -361,3 +428,21 @@ def _reason(err: BaseException) -> str:
 def _seconds(value: object) -> float:
     total = getattr(value, "total_seconds", None)
     return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
+
+
+def _busy(err: sqlite3.Error) -> bool:
+    """Another connection holds the lock (SQLITE_BUSY or SQLITE_LOCKED, extended codes too)."""
+    code = getattr(err, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _where(err: BaseException) -> str:
+    """The innermost line of Coachbot's own code the error passed (a place, no values)."""
+    for frame in reversed(traceback.extract_tb(err.__traceback__)):
+        try:
+            path = Path(frame.filename).resolve().relative_to(SOURCE_ROOT)
+        except ValueError:
+            continue
+        if path.parts and path.parts[0] in ("bot", "storage"):
+            return f"{path.as_posix()}:{frame.lineno} in {frame.name}"
+    return ""

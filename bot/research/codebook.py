@@ -163,6 +163,9 @@ EVENT_TYPES = {
     "refused": "a command was refused; value = the command, or inactive",
     "stale_press": "the participant pressed a button of a question that had moved on",
     "timer_failed": "a scheduled task failed (technical)",
+    "update_parked": "an incoming update (a message, a press) could not be handled, even after "
+    "retries, and was set aside (technical; about nobody: never in events.csv); value = kind "
+    "of error, ref = update:<Telegram update id>",
     "ladder_recorded": "the coach recorded the participation ladder rung: value 1–6, "
     "ref " + " | ".join(MOMENTS),
 }

@@ -1,4 +1,8 @@
-"""`coachbot log`: engagement events, pseudonymised, as lines for the terminal."""
+"""`coachbot log`: engagement events, pseudonymised, as lines for the terminal.
+
+An update that could not be handled and was parked (`storage/parked.py`) is a line of its
+own: event `update_parked`, no person, the error's class as value and `update:<id>` as ref.
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,12 @@
-"""Long polling that confirms an update only after it was handled.
+"""Long polling that confirms an update only after it was handled or parked.
 
 python-telegram-bot's Updater asks for the next batch (which confirms the previous one to
 Telegram) before its handlers have run, so a crash in between loses those updates. Here the
-offset moves past an update only after its transaction has committed; an update handled
-but not yet confirmed at a crash comes again and is recognised by its `update_id`.
+offset moves past an update only after `receive` returned, which it does once the update's
+transaction committed or the update was parked (`storage/parked.py`). When `receive` raises,
+neither happened: the update is offered again after a pause, and the ones behind it wait.
+An update handled but not yet confirmed at a crash comes again and is recognised by its
+`update_id`.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram import Bot, Update
@@ -20,12 +24,45 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0  # seconds between tries while Telegram cannot be reached
+MAX_UPDATE_ID = 2**63 - 1  # SQLite's INTEGER; Telegram's ids are far below
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """An update python-telegram-bot could not read: only its id and the error's class."""
+
+    update_id: int
+    error: str
+
+
+# Returns once the update's transaction committed or it was parked; raises when neither
+# (then the update must not be confirmed).
+Receive = Callable[[Update | Unreadable], Awaitable[None]]
+
+
+def update_id_of(raw: object) -> int | None:
+    """The update id of a raw update, if it has a usable one."""
+    value = raw.get("update_id") if isinstance(raw, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_UPDATE_ID:
+        return value
+    return None
+
+
+def read(raw: dict[str, object], update_id: int, bot: Bot) -> Update | Unreadable:
+    """The Update, or what is known of one the library cannot read (never its content)."""
+    try:
+        update = Update.de_json(raw, bot)
+    except Exception as err:  # any failure of the library to read it
+        return Unreadable(update_id, type(err).__name__)
+    if update is None:
+        return Unreadable(update_id, "Empty")
+    return update
 
 
 class Poller:
-    def __init__(self, bot: Bot, handle: Callable[[Update], Awaitable[None]], timeout: int) -> None:
+    def __init__(self, bot: Bot, receive: Receive, timeout: int) -> None:
         self.bot = bot
-        self.handle = handle
+        self.receive = receive
         self.timeout = timeout
         self._task: asyncio.Task[None] | None = None
 
@@ -71,21 +108,30 @@ class Poller:
                 await asyncio.sleep(delay)
                 continue
             for raw in batch if isinstance(batch, list) else []:
-                update_id = raw.get("update_id") if isinstance(raw, dict) else None
-                if not isinstance(update_id, int):
+                update_id = update_id_of(raw)
+                if update_id is None:
+                    log.warning("skipped an update without a usable update_id")
                     continue
-                try:
-                    update = Update.de_json(raw, self.bot)
-                except Exception as err:  # any parse failure: skip it, never loop on it
-                    log.warning(
-                        "skipped update %s that could not be read (%s)",
-                        update_id,
-                        type(err).__name__,
-                    )
-                    update = None
-                if update is not None:
-                    await self.handle(update)
+                await self._deliver(read(raw, update_id, self.bot))
                 offset = update_id + 1
+
+    async def _deliver(self, update: Update | Unreadable) -> None:
+        """Until the update was handled or parked; the offset does not move before that."""
+        failures = 0
+        while True:
+            try:
+                await self.receive(update)
+                return
+            except Exception as err:  # neither committed nor parked: not confirmed
+                failures += 1
+                delay = min(0.5 * 2.0**failures, MAX_BACKOFF)
+                log.warning(
+                    "could not confirm update %s (%s); trying it again in %.0f s",
+                    update.update_id,
+                    type(err).__name__,
+                    delay,
+                )
+                await asyncio.sleep(delay)
 
 
 def _seconds(value: int | timedelta) -> float:
