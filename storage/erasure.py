@@ -2,12 +2,19 @@
 
 Driven by the live schema: every table with a column pointing at a person is included,
 so a new table cannot be forgotten. Erasing keeps only pseudonymous events (ids, types,
-codes; never texts) and appointment facts for the statistics.
+codes; never texts) and appointment facts for the statistics. The export shows no one
+else's identifiers.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterable
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from storage.db import Conn
@@ -15,10 +22,58 @@ from storage.people import Person, Status
 from storage.times import to_db
 
 ERASED = "—"  # the name (and place) left where personal data was
+OTHER = "(someone else)"  # what /mydata shows instead of another person's identifier
 # Columns that point at a person, per table (found from the schema at run time).
 PERSON_COLUMNS = ("person_id", "participant_id", "about_id")
+# Columns that refer to a person by id, in any table (for /mydata).
+REFERENCE_COLUMNS = ("person_id", "participant_id", "about_id", "coach_id", "backup_id")
 # Kept after erasure: the pseudonymous log and appointment facts for the statistics.
 KEPT_TABLES = frozenset({"events", "appointments"})
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The values that identify one person in stored text: their name and messenger id.
+
+    The name is matched as a whole word, ignoring case (a coach may type it in lower
+    case); the id as a number or as its decimal text."""
+
+    name: str | None
+    telegram_id: int | None
+
+    @cached_property
+    def _name(self) -> re.Pattern[str] | None:
+        name = (self.name or "").strip()
+        if not name or name == ERASED:
+            return None
+        return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)
+
+    @cached_property
+    def _id(self) -> re.Pattern[str] | None:
+        if self.telegram_id is None:
+            return None
+        return re.compile(rf"(?<!\w){self.telegram_id}(?!\w)")
+
+    def scrub(self, value: Any, replacement: str = ERASED, *, numbers: bool = True) -> Any:
+        """`value` (a JSON value) with every occurrence of this person replaced: in texts,
+        and (with `numbers`) a number that equals their messenger id."""
+        if isinstance(value, str):
+            for pattern in (self._name, self._id):
+                if pattern is not None:
+                    value = pattern.sub(replacement, value)
+            return value
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int):
+            return replacement if numbers and value == self.telegram_id else value
+        if isinstance(value, list):
+            return [self.scrub(v, replacement, numbers=numbers) for v in value]
+        if isinstance(value, dict):
+            return {k: self.scrub(v, replacement, numbers=numbers) for k, v in value.items()}
+        return value
+
+    def found_in(self, value: Any) -> bool:
+        return self.scrub(value) != value
 
 
 async def person_tables(conn: Conn) -> dict[str, list[str]]:
@@ -36,16 +91,102 @@ async def person_tables(conn: Conn) -> dict[str, list[str]]:
 
 
 async def export(conn: Conn, person_id: int) -> dict[str, list[dict[str, Any]]]:
-    """Everything stored about one person, table by table, column by column."""
+    """Everything stored about one person, table by table, column by column, and nothing
+    that identifies anyone else: another person's id, chat id or name becomes OTHER.
+
+    Rows addressed to someone else (a note to the coach about this person) show only
+    that they exist: not their text, not where they went."""
     rows = await conn.execute_fetchall("SELECT * FROM people WHERE id = ?", (person_id,))
-    data: dict[str, list[dict[str, Any]]] = {"people": [dict(r) for r in rows]}
+    if not rows:
+        return {"people": []}
+    own = dict(rows[0])
+    others: set[int] = set()
+    data: dict[str, list[dict[str, Any]]] = {"people": [_redact(own, person_id, others)]}
     for table, columns in (await person_tables(conn)).items():
         where = " OR ".join(f"{c} = ?" for c in columns)
         found = await conn.execute_fetchall(
-            f"SELECT * FROM {table} WHERE {where}", tuple(person_id for _ in columns)
+            f"SELECT * FROM {table} WHERE {where} ORDER BY rowid",
+            tuple(person_id for _ in columns),
         )
-        data[table] = [dict(r) for r in found]
+        data[table] = [_exported(table, _parsed(dict(r)), own, others) for r in found]
+    # The people this person's rows point at (their coach, a former coach, a stand-in):
+    # their names and chat ids are taken out of every text as well.
+    if own.get("coach_id") is not None:
+        coach = await conn.execute_fetchall(
+            "SELECT backup_id FROM people WHERE id = ?", (own["coach_id"],)
+        )
+        if coach and coach[0]["backup_id"] is not None:
+            others.add(int(coach[0]["backup_id"]))
+    for identity in await _identities(conn, others - {person_id}):
+        if identity.name and own["name"] and identity.name.casefold() == own["name"].casefold():
+            identity = Identity(None, identity.telegram_id)  # their own name stays
+        # Numbers only where they are addresses (done above): an id or a message number
+        # of the person's own may equal someone's messenger id by chance.
+        data = identity.scrub(data, OTHER, numbers=False)
     return data
+
+
+def _parsed(row: dict[str, Any]) -> dict[str, Any]:
+    """JSON kept in a text column (run state, timer and message payloads) as JSON."""
+    for column, value in row.items():
+        if isinstance(value, str) and value[:1] in ("{", "["):
+            row[column] = _json(value)
+    return row
+
+
+def _redact(row: dict[str, Any], person_id: int, others: set[int]) -> dict[str, Any]:
+    """References to other people in one row replaced by OTHER (and remembered)."""
+    for column in REFERENCE_COLUMNS:
+        value = row.get(column)
+        if value is not None and value != person_id:
+            others.add(int(value))
+            row[column] = OTHER
+    return row
+
+
+def _exported(
+    table: str, row: dict[str, Any], own: dict[str, Any], others: set[int]
+) -> dict[str, Any]:
+    person_id = own["id"]
+    addressed_to_someone_else = table == "outbox" and row.get("person_id") != person_id
+    row = _redact(row, person_id, others)
+    if table == "outbox":
+        if addressed_to_someone_else:
+            row["chat_id"] = OTHER
+            row["payload"] = OTHER
+        else:
+            row["payload"] = _own_payload(row.get("payload"), own.get("telegram_id"))
+    if table == "events" and isinstance(row.get("ref"), str) and row["ref"].startswith("from:"):
+        with suppress(ValueError):
+            others.add(int(row["ref"].removeprefix("from:")))
+        row["ref"] = f"from:{OTHER}"
+    return row
+
+
+def _own_payload(data: Any, telegram_id: int | None) -> Any:
+    """A message to this person as stored, without the chat it was copied from (their
+    coach's) unless that is their own."""
+    if isinstance(data, dict) and data.get("from_chat_id") not in (None, telegram_id):
+        data["from_chat_id"] = OTHER
+    return data
+
+
+def _json(text: Any) -> Any:
+    try:
+        return json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return text
+
+
+async def _identities(conn: Conn, ids: Iterable[int]) -> list[Identity]:
+    found = []
+    for person_id in sorted(set(ids)):
+        rows = await conn.execute_fetchall(
+            "SELECT name, telegram_id FROM people WHERE id = ?", (person_id,)
+        )
+        if rows:
+            found.append(Identity(rows[0]["name"], rows[0]["telegram_id"]))
+    return found
 
 
 async def erase(conn: Conn, person_id: int) -> None:
