@@ -17,7 +17,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from storage.erasure import OTHER
+from storage.backup import backup_database
+from storage.erasure import ERASED, OTHER
+from storage.people import Role
 from tests.e2e.harness import (
     COACH,
     Harness,
@@ -25,6 +27,7 @@ from tests.e2e.harness import (
     invite_participant,
     onboard,
     register_coach,
+    start_token,
 )
 
 # Canaries: a name nobody else has (with a letter that JSON escapes) and a Telegram id
@@ -90,6 +93,69 @@ async def two_participants(h: Harness) -> None:
     await onboard(h, PERSON, token, ["English", "Yes", "No weekly question"], "en")
     other = await invite_participant(h, OTHER_NAME, "English")
     await onboard(h, OTHER_PERSON, other, ["English", "Yes", "No weekly question"], "en")
+
+
+async def test_forget_leaves_no_name_or_telegram_id_in_any_file_or_a_later_backup(
+    harness: Harness, tmp_path: Path
+) -> None:
+    h = harness
+    await two_participants(h)
+    h.emu.send_text(PERSON, "hello coach")  # relayed: the coach's copy names their chat
+    header = await h.next_message(COACH, "wrote")
+    h.emu.send_text(COACH, "Hi!", reply_to_message_id=header["message_id"])
+    await h.next_message(PERSON, "Hi!")
+    # The coach starts a nudge for them twice (the first run is cancelled), then opens the
+    # caseload (the second is suspended): their states show the name.
+    h.emu.send_command(COACH, "/nudge")
+    await pick(h, COACH, NAME)
+    await h.next_message(COACH, "Which message")
+    h.emu.send_command(COACH, "/nudge")
+    await h.next_message(COACH, "Appointment with whom")
+    h.emu.send_command(COACH, "/caseload")
+    await h.next_message(COACH)
+    files = db_files(h.db_path)
+    assert traces(files), "the canaries should be findable before the erasure"
+
+    h.emu.send_command(PERSON, "/forget")
+    await h.next_message(PERSON, "erase your data")
+    await h.press(PERSON, "Yes")
+    await h.next_message(PERSON, "Your data is erased")
+    note = await h.next_message(COACH, "asked to erase")
+    assert NAME in note["text"]  # the coach is told who
+    await until_clean(files)
+
+    db = h.deps.db
+    assert await db.scalar("SELECT COUNT(*) FROM outbox WHERE chat_id = ?", (PERSON,)) == 0
+    states = [r["state"] for r in await db.fetchall("SELECT state FROM runs")]
+    assert any(json.dumps(ERASED) in s for s in states)  # the open runs were scrubbed
+    person = await db.scalar("SELECT id FROM people WHERE name = ?", (ERASED,))
+    assert await db.scalar("SELECT COUNT(*) FROM events WHERE person_id = ?", (person,)) > 0
+
+    copy = tmp_path / "backup-after-erasure.sqlite3"
+    backup_database(h.db_path, copy)
+    assert traces([copy]) == []
+    assert OTHER_NAME.encode() in copy.read_bytes()  # the grep does see what is there
+    # The bot keeps working for the others, and the coach's scrubbed question still works.
+    h.emu.send_text(OTHER_PERSON, "still here")
+    await h.next_message(COACH, "wrote")
+    await until_clean(files)
+
+
+async def test_forget_by_a_coordinator_is_settled_the_same_way(harness: Harness) -> None:
+    h = harness
+    await two_participants(h)
+    link = await h.staff_link(Role.COORDINATOR, "Kim")
+    h.emu.add_user(COORDINATOR, "Kim", language_code="en")
+    h.emu.send_command(COORDINATOR, "/start", args=start_token(link))
+    await h.next_message(COORDINATOR, "coordinator")
+    h.emu.send_command(COORDINATOR, "/forget")
+    await pick(h, COORDINATOR, "Sanne")
+    await pick(h, COORDINATOR, NAME)
+    await pick(h, COORDINATOR, "Yes")
+    await h.next_message(COORDINATOR, "Done")
+    await h.next_message(PERSON, "Your data is erased")
+    await h.next_message(COACH, "asked to erase")
+    await until_clean(db_files(h.db_path))
 
 
 def _values(data: Any, key: str = "") -> Iterable[tuple[str, Any]]:
