@@ -11,6 +11,7 @@ from bot.engine.runner import Perform
 from bot.host.actions.questionnaire import record_ladder
 from bot.host.actions.registry import action
 from bot.host.invites import create_person, new_invite
+from bot.host.names import stored_name
 from bot.host.tools import PAUSE_WEEKS, Tools, answers_of, as_int
 from bot.schedule import planner
 from bot.schedule.timing import local
@@ -35,7 +36,9 @@ async def create_invite(
     if coach.role != Role.COACH:
         return
     answers = action.vars.get("answers", {})
-    name = str(answers.get("name", "")).strip()[:40]
+    name = await stored_name(conn, tools.deps, coach, str(answers.get("name", "")))
+    if name is None:
+        return
     language = answers.get("language")
     codes = tools.deps.content.catalogs.codes
     now = tools.deps.clock.now()

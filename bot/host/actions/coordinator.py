@@ -8,6 +8,7 @@ from bot import outbox
 from bot.engine.runner import Perform
 from bot.host.actions.registry import action
 from bot.host.invites import create_person, new_invite
+from bot.host.names import stored_name
 from bot.host.tools import Tools, answers_of, as_int
 from storage import appointments, people
 from storage.db import Conn
@@ -75,7 +76,10 @@ async def create_coach_invite(
     if coordinator.role != Role.COORDINATOR:
         await tools.refuse(conn, coordinator, "invalid_action")
         return
-    name = str(answers_of(action).get("name", "")).strip()[:40]
+    typed = str(answers_of(action).get("name", ""))
+    name = await stored_name(conn, tools.deps, coordinator, typed)
+    if name is None:
+        return
     now = tools.deps.clock.now()
     person_id = await create_person(conn, now, Role.COACH, name)
     token, expires = await new_invite(conn, tools.deps, person_id)

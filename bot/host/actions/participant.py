@@ -12,7 +12,7 @@ from bot.host.actions.registry import action
 from bot.host.privacy import forget
 from bot.host.tools import PAUSE_WEEKS, Tools, as_enum, as_int
 from bot.schedule import planner
-from storage import appointments, runs, timers
+from storage import appointments, erasure, runs, timers
 from storage.appointments import AppointmentStatus
 from storage.db import Conn
 from storage.events import log_event
@@ -152,21 +152,27 @@ async def forget_participant(
     action: Perform,
     context: dict[str, Any],
 ) -> None:
-    """Erase a participant: themselves, or on request by a coordinator."""
+    """Erase a participant: themselves, or on request by a coordinator.
+
+    First the erasure, then the goodbye and the coach's note (from what was read before):
+    those are the only rows that still carry the name or the chat id, tagged so that the
+    erasure is settled once they are out (bot.host.privacy.settle_erasures)."""
     target: Person | None = actor
     if actor.role == Role.COORDINATOR:
         target = await person_by_id(conn, as_int(action.vars.get("answers", {}).get("who")))
     if target is None or target.role != Role.PARTICIPANT:
         await tools.refuse(conn, actor, "invalid_action")
         return
+    await runs.cancel_open(conn, target.id)
+    await forget(conn, tools.deps, target, "participant" if actor is target else "coordinator")
+    written = await erasure.last_message_id(conn)  # after: erasing frees ids for reuse
     await tools.notify_coach(conn, target, "coach.participant_forgotten")
     if target.address is not None:
         text = outbox.render(tools.deps, target, "privacy.forgotten", {"name": target.name})
         await outbox.message(conn, tools.deps, None, target.address.id, text)
-    await runs.cancel_open(conn, target.id)
-    await forget(conn, tools.deps, target, "participant" if actor is target else "coordinator")
     if actor is not target:
         await outbox.say(conn, tools.deps, actor, "privacy.forgotten_by_coordinator")
+    await erasure.mark_farewells(conn, written, target.id)
 
 
 @action("stop")
