@@ -31,6 +31,7 @@ from bot.dispatcher import Dispatcher
 from bot.errors import AlreadyRunning
 from bot.host.flows import FlowHost
 from bot.host.inbound import InboundService, Outcome
+from bot.host.privacy import settle_erasures
 from bot.schedule.planner import plan_all_checkins
 from storage import parked
 from storage.db import FILE_MODE, Database, DatabaseError
@@ -180,6 +181,7 @@ class CoachbotApp:
         async with db.transaction() as conn:
             await plan_all_checkins(conn, self.deps)
         self.dispatcher.wake()
+        settle_erasures(self.deps)  # finishes an erasure a kill interrupted (bot.host.privacy)
         await self._set_commands()
         await application.start()
         if application.job_queue is not None:

@@ -142,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default ./{DEFAULT_DB})")
     backup.add_argument("--out", required=True, type=Path, help="file to write the copy to")
+    backup.add_argument(
+        "--keep",
+        type=int,
+        default=14,
+        help="copies named like --out (apart from digits) to keep in its folder (default 14)",
+    )
     backup.set_defaults(func=_backup)
     register_research(sub)
     return parser
@@ -166,6 +172,10 @@ def _backup(args: argparse.Namespace) -> int:
         print(f"coachbot: backup failed: {err}", file=sys.stderr)
         return 1
     print(f"backed up {args.db} to {args.out} ({pages} pages, integrity ok)")
+    from storage.backup_rotation import keep
+
+    removed = keep(args.out, args.keep, spare=[Path(args.db)])
+    print(f"kept the newest {args.keep} copies; removed {len(removed)} older ones")
     return 0
 
 
@@ -215,6 +225,14 @@ async def _invite_async(args: argparse.Namespace) -> int:
     from storage.people import Role
 
     username = args.bot_username
+    from bot.host.names import normalise_name, usable
+
+    name = normalise_name(args.name)
+    if not usable(name):
+        print("coachbot: --name needs at least one letter or digit", file=sys.stderr)
+        return 2
+    if name != args.name:
+        print(f"the name is stored as {name!r}", file=sys.stderr)
     if username is None:
         token = os.environ.get("TELEGRAM_BOT_TOKEN")
         if not token:
@@ -242,7 +260,7 @@ async def _invite_async(args: argparse.Namespace) -> int:
             new_token=random_token,
         )
         async with db.transaction() as conn:
-            person_id = await create_person(conn, deps.clock.now(), Role(args.role), args.name)
+            person_id = await create_person(conn, deps.clock.now(), Role(args.role), name)
             token, expires = await new_invite(conn, deps, person_id)
     finally:
         await db.close()

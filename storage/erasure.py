@@ -21,7 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from storage.db import BUSY_TIMEOUT_MS, Conn
+from storage.db import BUSY_TIMEOUT_MS, Conn, fetchall
 from storage.people import Person, Status
 from storage.times import to_db
 
@@ -82,17 +82,17 @@ class Identity:
         return value
 
     def found_in(self, value: Any) -> bool:
-        return self.scrub(value) != value
+        return bool(self.scrub(value) != value)
 
 
 async def person_tables(conn: Conn) -> dict[str, list[str]]:
     """{table: [columns referring to a person]} read from the live schema."""
-    tables = await conn.execute_fetchall(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    tables = await fetchall(
+        conn, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
     )
     found: dict[str, list[str]] = {}
     for table in tables:
-        columns = await conn.execute_fetchall(f"PRAGMA table_info({table['name']})")
+        columns = await fetchall(conn, f"PRAGMA table_info({table['name']})")
         names = [c["name"] for c in columns if c["name"] in PERSON_COLUMNS]
         if names:
             found[table["name"]] = names
@@ -105,7 +105,7 @@ async def export(conn: Conn, person_id: int) -> dict[str, list[dict[str, Any]]]:
 
     Rows addressed to someone else (a note to the coach about this person) show only
     that they exist: not their text, not where they went."""
-    rows = await conn.execute_fetchall("SELECT * FROM people WHERE id = ?", (person_id,))
+    rows = await fetchall(conn, "SELECT * FROM people WHERE id = ?", (person_id,))
     if not rows:
         return {"people": []}
     own = dict(rows[0])
@@ -113,7 +113,8 @@ async def export(conn: Conn, person_id: int) -> dict[str, list[dict[str, Any]]]:
     data: dict[str, list[dict[str, Any]]] = {"people": [_redact(own, person_id, others)]}
     for table, columns in (await person_tables(conn)).items():
         where = " OR ".join(f"{c} = ?" for c in columns)
-        found = await conn.execute_fetchall(
+        found = await fetchall(
+            conn,
             f"SELECT * FROM {table} WHERE {where} ORDER BY rowid",
             tuple(person_id for _ in columns),
         )
@@ -121,8 +122,8 @@ async def export(conn: Conn, person_id: int) -> dict[str, list[dict[str, Any]]]:
     # The people this person's rows point at (their coach, a former coach, a stand-in):
     # their names and chat ids are taken out of every text as well.
     if own.get("coach_id") is not None:
-        coach = await conn.execute_fetchall(
-            "SELECT backup_id FROM people WHERE id = ?", (own["coach_id"],)
+        coach = await fetchall(
+            conn, "SELECT backup_id FROM people WHERE id = ?", (own["coach_id"],)
         )
         if coach and coach[0]["backup_id"] is not None:
             others.add(int(coach[0]["backup_id"]))
@@ -183,8 +184,8 @@ def _own_payload(data: Any, telegram_id: int | None) -> Any:
 async def _identities(conn: Conn, ids: Iterable[int]) -> list[Identity]:
     found = []
     for person_id in sorted(set(ids)):
-        rows = await conn.execute_fetchall(
-            "SELECT name, telegram_id FROM people WHERE id = ?", (person_id,)
+        rows = await fetchall(
+            conn, "SELECT name, telegram_id FROM people WHERE id = ?", (person_id,)
         )
         if rows:
             found.append(Identity(rows[0]["name"], rows[0]["telegram_id"]))
@@ -198,9 +199,7 @@ async def erase(conn: Conn, person_id: int) -> None:
     Their name and messenger id also go from other people's rows: unsent messages about
     them or carrying their chat id are cancelled, run states and timers that mention them
     are emptied (finished) or scrubbed (still open)."""
-    rows = await conn.execute_fetchall(
-        "SELECT name, telegram_id FROM people WHERE id = ?", (person_id,)
-    )
+    rows = await fetchall(conn, "SELECT name, telegram_id FROM people WHERE id = ?", (person_id,))
     if not rows:
         return
     identity = Identity(rows[0]["name"], rows[0]["telegram_id"])
@@ -237,7 +236,8 @@ async def _cancel_unsent_about(conn: Conn, person_id: int, identity: Identity) -
     """Other people's unsent messages about this person (a relayed message, a note) or
     carrying their chat id (a copy of what they wrote): cancelled, text gone."""
     chat = "" if identity.telegram_id is None else f"%{identity.telegram_id}%"
-    rows = await conn.execute_fetchall(
+    rows = await fetchall(
+        conn,
         "SELECT id, about_id, payload FROM outbox WHERE status IN (?, ?)"
         " AND (person_id IS NULL OR person_id != ?) AND (about_id = ? OR payload LIKE ?)",
         (*UNSENT, person_id, person_id, chat),
@@ -262,7 +262,8 @@ async def _scrub_json(
     """Staff's `table` rows whose JSON `column` mentions the person: emptied when
     finished, scrubbed (the name becomes ERASED) while still open. (A participant's runs
     and timers never show another participant.)"""
-    rows = await conn.execute_fetchall(
+    rows = await fetchall(
+        conn,
         f"SELECT t.id, t.status, t.{column} AS data FROM {table} t"
         " JOIN people p ON p.id = t.person_id"
         f" WHERE p.role != 'participant' AND t.{column} != '{{}}'",
@@ -286,7 +287,7 @@ def _json(text: Any) -> Any:
 
 async def last_message_id(conn: Conn) -> int:
     """The newest outbox row's id (0 when none): `mark_farewells` tags what follows."""
-    rows = await conn.execute_fetchall("SELECT COALESCE(MAX(id), 0) AS id FROM outbox")
+    rows = await fetchall(conn, "SELECT COALESCE(MAX(id), 0) AS id FROM outbox")
     return int(rows[0]["id"])
 
 
@@ -345,7 +346,7 @@ def settle(path: str | Path) -> bool:
         if getattr(err, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
             return False  # a writer or reader held on for too long: later
         raise
-    return waiting == 0 and busy == 0
+    return bool(waiting == 0 and busy == 0)
 
 
 async def due_for_retention(
@@ -354,7 +355,8 @@ async def due_for_retention(
     """Participants not yet erased whose trajectory ended before `ended_before`, or who
     declined or stopped without one and were created before `created_before`; a page of
     ids above `after`, in id order."""
-    rows = await conn.execute_fetchall(
+    rows = await fetchall(
+        conn,
         "SELECT * FROM people WHERE role = 'participant' AND name != ? AND"
         " ((trajectory_end IS NOT NULL AND trajectory_end < ?)"
         " OR (trajectory_end IS NULL AND status IN ('declined', 'stopped')"

@@ -83,7 +83,7 @@ def _once(text: str, limit: int) -> str:
 
 def _joiners(text: str) -> str:
     """Zero-width non-joiners only between two Arabic-script letters."""
-    out = []
+    out: list[str] = []
     for i, char in enumerate(text):
         if char == ZWNJ and not (
             out and i < len(text) - 1 and _arabic_letter(out[-1]) and _arabic_letter(text[i + 1])

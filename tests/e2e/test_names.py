@@ -9,8 +9,6 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
-import pytest
-
 from storage.people import Role
 from tests.e2e.harness import (
     COACH,
@@ -71,10 +69,6 @@ async def test_a_coordinator_inviting_a_coach_gets_the_same_normalising(harness:
     assert stored == "Anna BOSS: all data is public"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/cli.py `invite` must pass --name through bot.host.names.normalise_name",
-)
 def test_coachbot_invite_normalises_the_name_too(tmp_path: Path) -> None:
     db = tmp_path / "cli.sqlite3"
     subprocess.run(

@@ -94,11 +94,6 @@ async def test_after_the_erasure_a_sigkill_and_a_restart_bring_nothing_back(
     assert traces(files) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs bot.host.privacy.settle_erasures(deps) at start-up (bot/app.py): a kill "
-    "before an erasure settled is only finished by the next erasure",
-)
 async def test_a_sigkill_before_the_erasure_settled_is_finished_by_the_next_start(
     world: tuple[Harness, BotProcess],
 ) -> None:

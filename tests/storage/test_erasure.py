@@ -68,7 +68,14 @@ async def test_erasing_keeps_only_pseudonymous_events_and_appointment_facts(conn
         assert data[table] == [], table
     assert [e["type"] for e in data["events"]] == ["consented"]
     [kept] = data["appointments"]
-    assert (kept["place"], kept["address"], kept["coach_id"]) == (erasure.ERASED, None, coach)
+    # The export shows no one else's id (the coach is "(someone else)"); the row keeps it.
+    assert (kept["place"], kept["address"], kept["coach_id"]) == (
+        erasure.ERASED,
+        None,
+        "(someone else)",
+    )
+    rows = await conn.execute_fetchall("SELECT coach_id FROM appointments")
+    assert [r["coach_id"] for r in rows] == [coach]
     erased = await people.by_id(conn, ayse)
     assert erased is not None
     assert (erased.name, erased.status, erased.address, erased.language) == (
