@@ -168,7 +168,14 @@ class Database:
                 await self.conn.execute("ROLLBACK")
                 raise
             else:
-                await self.conn.execute("COMMIT")
+                try:
+                    await self.conn.execute("COMMIT")
+                except BaseException:
+                    # A failed COMMIT (busy, disk full) can leave the transaction open: every
+                    # later BEGIN would then fail. Roll it back so the next one can start.
+                    if self.conn.in_transaction:
+                        await self.conn.execute("ROLLBACK")
+                    raise
 
     # One trip to aiosqlite's thread each (execute + fetch + close would be three; the
     # trips, not SQLite, are most of a statement's cost: docs/benchmarks.md).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -41,5 +42,24 @@ async def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
                 await conn.execute("INSERT INTO inbound (update_id, received_at) VALUES (1, 'x')")
                 raise RuntimeError("crash mid-event")
         assert await db.scalar("SELECT COUNT(*) FROM inbound") == 0
+    finally:
+        await db.close()
+
+
+async def test_a_failed_commit_leaves_no_transaction_open(tmp_path: Path) -> None:
+    """A COMMIT that fails (here: a deferred foreign key) must not leave the connection
+    inside a transaction, or every later BEGIN fails too."""
+    db = await Database.open(tmp_path / "c.sqlite3")
+    try:
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.transaction() as conn:
+                await conn.execute("PRAGMA defer_foreign_keys=ON")
+                await conn.execute(
+                    "INSERT INTO invites (token_hash, person_id, created_at, expires_at)"
+                    " VALUES ('h', 999, 'x', 'y')"
+                )
+        assert not db.conn.in_transaction
+        async with db.transaction() as conn:  # the next transaction starts normally
+            await conn.execute("SELECT 1")
     finally:
         await db.close()

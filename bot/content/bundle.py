@@ -37,6 +37,7 @@ HOST_KEYS = frozenset(
         "invalid.gave_up",
         "stale.answered",
         "stale.closed",
+        "report.parked",
         "question.closed_unfinished",
         "names.changed",
         "names.unusable",

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.deps import Deps
 from bot.host.privacy import my_data, my_data_file
+from storage import parked
 
 
 async def make_document(deps: Deps, spec: dict[str, Any]) -> tuple[str, bytes, str]:
@@ -21,5 +22,11 @@ async def make_document(deps: Deps, spec: dict[str, Any]) -> tuple[str, bytes, s
         html, summary = await build_report(
             deps.db, tz=deps.content.tz, content=deps.content, clock=deps.clock
         )
+        waiting = await parked.count(deps.db)
+        if waiting:  # updates that kept failing are not in the figures: say so
+            note = deps.content.catalogs.render(
+                "report.parked", spec.get("language"), {"count": waiting}, deps.content.tz
+            )
+            summary = f"{summary}\n{note}".strip()
         return "coachbot-report.html", html.encode("utf-8"), summary
     raise ValueError(f"unknown document kind {kind!r}")

@@ -268,7 +268,12 @@ class InboundService:
         if command == "report" and person.role == Role.COORDINATOR:
             text = outbox.render(self.deps, person, "report.caption", {})
             await outbox.message(
-                conn, self.deps, person, event.chat_id, text, document={"kind": "report"}
+                conn,
+                self.deps,
+                person,
+                event.chat_id,
+                text,
+                document={"kind": "report", "language": person.language},
             )
             return Outcome()
         if command == "survey" and person.role == Role.PARTICIPANT:

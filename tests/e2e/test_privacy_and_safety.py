@@ -12,6 +12,7 @@ import pytest
 
 from bot.app import CoachbotApp, Options
 from bot.errors import AlreadyRunning
+from storage import parked
 from storage.people import Role
 from tests.e2e.harness import (
     COACH,
@@ -188,3 +189,17 @@ async def test_coordinator_report_arrives_as_a_file_with_a_summary(harness: Harn
     assert doc["caption"].startswith("📊")
     h.emu.send_command(SARA, "/report")  # not for participants
     await h.next_message(SARA, "not possible")
+
+
+async def test_parked_updates_are_named_in_the_coordinators_report(harness: Harness) -> None:
+    h = harness
+    await joined(h)
+    async with h.deps.db.transaction() as conn:
+        await parked.park(conn, h.clock.now(), 4242, "OperationalError", 4)
+    link = await h.staff_link(Role.COORDINATOR, "Kim")
+    h.emu.add_user(9001, "Kim", language_code="en")
+    h.emu.send_command(9001, "/start", args=link.split("start=")[1])
+    await h.next_message(9001, "coordinator")
+    h.emu.send_command(9001, "/report")
+    doc = await h.emu.wait_for_bot_message(9001, predicate=lambda m: "document" in m, timeout=20)
+    assert "1 incoming messages could not be handled" in doc["caption"]
