@@ -109,6 +109,10 @@ class CoachbotApp:
         self._lock: IO[str] | None = None
         self._db: Database | None = None
         self._poller: Poller | None = None
+        # Set when the bot cannot go on after start-up (the token was revoked): the CLI
+        # then stops and exits non-zero, so a supervisor restarts or alerts.
+        self.failed = asyncio.Event()
+        self.failure: str | None = None
         self._webhook: WebhookServer | None = None
         self._answers: set[asyncio.Task[None]] = set()
         self._deadline = 0.0
@@ -208,7 +212,7 @@ class CoachbotApp:
             await self._until_answered("setWebhook", listen)
         else:
             poller = self._poller = Poller(
-                application.bot, self._on_update, self.options.poll_timeout
+                application.bot, self._on_update, self.options.poll_timeout, self._fatal
             )
             await self._until_answered("deleteWebhook", poller.start)
 
@@ -302,6 +306,10 @@ class CoachbotApp:
             if self._lock is not None:
                 self._lock.close()  # closing releases the lock
                 self._lock = None
+
+    def _fatal(self, why: str) -> None:
+        self.failure = why
+        self.failed.set()
 
     async def _on_update(self, update: Update | Unreadable) -> None:
         """One update from the poller or the webhook, which confirm it when this returns.

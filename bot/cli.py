@@ -415,8 +415,15 @@ async def _run_async(args: argparse.Namespace, redact: Redactor) -> int:
             f"coachbot is running as @{app.settings.bot_username} (database {args.db}); "
             "Ctrl+C stops it"
         )
-        await stop.wait()
+        stopped = asyncio.create_task(stop.wait())
+        failed = asyncio.create_task(app.failed.wait())
+        await asyncio.wait({stopped, failed}, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in (stopped, failed):
+            waiting.cancel()
         await app.stop()
+        if app.failed.is_set():
+            print(redact(f"coachbot: stopped: {app.failure}"), file=sys.stderr)
+            return 1
         return 0
     finally:
         if sandbox is not None:

@@ -7,6 +7,7 @@ this test's event loop (or against a port where nothing listens).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -211,3 +212,28 @@ async def test_the_bot_token_never_appears_in_the_output(tmp_path: Path, answer:
         assert "rejected the bot token" in result.stderr
     else:
         assert "did not answer getMe" in result.stderr
+
+
+async def test_a_token_revoked_while_running_ends_the_process_with_one_line(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    db = tmp_path / "coachbot.sqlite3"
+    bot = BotProcess(db, emu.base_url, emu.token, tmp_path / "bot.log", REPO)
+    try:
+        bot.start()
+        await bot.wait_ready(timeout=30)
+        # Revoked in BotFather: the same bot, a new secret; the old token gets 401.
+        emu.world.token = emu.token.split(":")[0] + ":NewSecretAfterRevoking"
+        for _ in range(300):
+            if bot.exited_by_itself() is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert bot.exited_by_itself() == 1  # not alive without polling
+        output = bot.current_output()
+        assert "coachbot: stopped: Telegram rejected the bot token" in output
+        assert "Traceback" not in output
+        assert emu.token.split(":")[1] not in output
+    finally:
+        bot.cleanup()
+    emu.world.token = emu.token
+    await assert_a_new_bot_starts(db, emu)  # the lock was released

@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram import Bot, Update
-from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    Conflict,
+    EndPointNotFound,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +67,19 @@ def read(raw: dict[str, object], update_id: int, bot: Bot) -> Update | Unreadabl
 
 
 class Poller:
-    def __init__(self, bot: Bot, receive: Receive, timeout: int) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        receive: Receive,
+        timeout: int,
+        on_fatal: Callable[[str], None] | None = None,
+    ) -> None:
         self.bot = bot
         self.receive = receive
         self.timeout = timeout
+        # Told when polling cannot go on (the token was revoked): the process must end,
+        # not stay alive without receiving anything.
+        self.on_fatal = on_fatal
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -97,8 +113,13 @@ class Poller:
             except RetryAfter as err:
                 await asyncio.sleep(_seconds(err.retry_after))
                 continue
-            except InvalidToken:
+            except (InvalidToken, EndPointNotFound):
+                # do_api_request reports a 401/404 as EndPointNotFound (it cannot tell an
+                # unknown method from a bad token); getUpdates exists, so it is the token.
                 log.error("Telegram refused the bot token; polling stops")
+                if self.on_fatal is not None:
+                    self.on_fatal("Telegram rejected the bot token (revoked or changed?)")
+                    return
                 raise
             except (Conflict, NetworkError, TelegramError) as err:
                 # A lost connection, a 5xx or another poller: wait, then try again.
