@@ -32,7 +32,7 @@ from bot.errors import AlreadyRunning
 from bot.host.flows import FlowHost
 from bot.host.inbound import InboundService, Outcome
 from bot.host.privacy import settle_erasures
-from bot.schedule.planner import plan_all_checkins
+from bot.schedule.planner import plan_all_campaigns, plan_all_checkins
 from storage import parked
 from storage.db import FILE_MODE, Database, DatabaseError
 from storage.events import log_event
@@ -184,6 +184,7 @@ class CoachbotApp:
         self._task = asyncio.create_task(self.dispatcher.run())
         async with db.transaction() as conn:
             await plan_all_checkins(conn, self.deps)
+            await plan_all_campaigns(conn, self.deps)
         self.dispatcher.wake()
         settle_erasures(self.deps)  # finishes an erasure a kill interrupted (bot.host.privacy)
         await self._set_commands()
@@ -404,6 +405,7 @@ class CoachbotApp:
         assert self.deps is not None
         async with self.deps.db.transaction() as conn:
             await plan_all_checkins(conn, self.deps)
+            await plan_all_campaigns(conn, self.deps)
         if self.dispatcher is not None:
             self.dispatcher.wake()
 

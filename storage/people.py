@@ -230,6 +230,16 @@ async def coaches(conn: Conn) -> list[Person]:
     return [Person.from_row(r) for r in rows]
 
 
+async def in_trajectory(conn: Conn) -> list[Person]:
+    """Active participants whose trajectory has started (and not been ended)."""
+    rows = await fetchall(
+        conn,
+        "SELECT * FROM people WHERE role = 'participant' AND status = 'active'"
+        " AND trajectory_start IS NOT NULL AND trajectory_end IS NULL ORDER BY id",
+    )
+    return [Person.from_row(r) for r in rows]
+
+
 async def active_without_pending_checkin(conn: Conn) -> list[Person]:
     """Active participants who chose a check-in day and have no check-in timer pending."""
     rows = await conn.execute_fetchall(

@@ -272,6 +272,13 @@ def _check_schedules(
         (("appointment_reminders", i, "flow"), r.flow)
         for i, r in enumerate(schedules.appointment_reminders)
     ]
+    names += [(("campaigns", i, "flow"), c.flow) for i, c in enumerate(schedules.campaigns)]
+    seen: set[str] = set()
+    for i, campaign in enumerate(schedules.campaigns):
+        if campaign.name in seen:
+            line = line_of(data, "campaigns", i, "name")
+            problems.append(Problem(str(path), line, f"campaigns: {campaign.name!r} twice"))
+        seen.add(campaign.name)
     for where, flow in names:
         if flow not in flowset.flows:
             problems.append(

@@ -108,6 +108,33 @@ class Followups(_Strict):
         return parse_duration(str(value))
 
 
+class Campaign(_Strict):
+    """A question of your own during the trajectory: `flow` every `every` (2w, 1mo …,
+    counted from the start of the trajectory), at local time `at`; unanswered, it closes
+    after `answer_window`. Declared in schedules.yaml, no code needed."""
+
+    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    flow: str
+    every: str
+    at: time
+    answer_window: timedelta = timedelta(days=3)
+
+    _at = field_validator("at", mode="before")(_hhmm)
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str) -> str:
+        amount, _ = parse_offset(value)
+        if amount < 1:
+            raise ValueError("every must be at least 1w or 1mo")
+        return value
+
+    @field_validator("answer_window", mode="before")
+    @classmethod
+    def _window(cls, value: Any) -> timedelta:
+        return value if isinstance(value, timedelta) else parse_duration(str(value))
+
+
 class Silence(_Strict):
     """When a participant counts as silent: unanswered messages, or days without contact."""
 
@@ -129,6 +156,7 @@ class Schedules(_Strict):
     appointment_times: list[time]
     attendance_after: timedelta = timedelta(hours=1)
     followups: Followups
+    campaigns: list[Campaign] = []
     silence: Silence = Silence()
     trajectory: Trajectory = Trajectory()
     daily_at: time = time(9, 0)  # when the daily scans run, local time

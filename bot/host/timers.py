@@ -71,6 +71,10 @@ async def fire(conn: Conn, deps: Deps, host: FlowHost, timer: Timer) -> None:
         await host.start(
             conn, person, payload["flow"], payload.get("vars"), scheduled=True, expires=expires
         )
+    if (timer.ref or "").startswith("campaign:"):
+        fresh = await by_id(conn, person.id)
+        if fresh is not None:
+            await planner.plan_campaigns(conn, deps, fresh)
     if (timer.ref or "").startswith("checkin:"):
         fresh = await by_id(conn, person.id)
         if fresh is not None:

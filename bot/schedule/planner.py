@@ -142,6 +142,56 @@ async def plan_checkin(conn: Conn, deps: Deps, person: Person) -> None:
     )
 
 
+async def plan_campaigns(conn: Conn, deps: Deps, person: Person) -> None:
+    """Make sure the next occurrence of each campaign in schedules.yaml is planned for a
+    participant whose trajectory is under way (idempotent: one pending timer each).
+
+    Worked example: trajectory started Monday 19 October, `every: 1mo`, `at: "11:00"` →
+    Thursday 19 November 11:00, then Saturday 19 December 11:00 (local time, also across
+    the change to winter time)."""
+    campaigns = deps.content.schedules.campaigns
+    if not campaigns:
+        return
+    now = deps.clock.now()
+    ended = person.trajectory_end is not None and from_db(person.trajectory_end) <= now
+    if person.status != Status.ACTIVE or person.trajectory_start is None or ended:
+        await timers.cancel(conn, person.id, "campaign:")
+        return
+    start = from_db(person.trajectory_start)
+    tz = deps.content.tz
+    for campaign in campaigns:
+        amount, unit = parse_offset(campaign.every)
+        step = 1
+        due = after_offset(start, amount, unit, campaign.at, tz)
+        while due <= now and step < 1000:
+            step += 1
+            due = after_offset(start, amount * step, unit, campaign.at, tz)
+        wanted = f"campaign:{campaign.name}:{step}"
+        for ref in await timers.pending_refs(conn, person.id, f"campaign:{campaign.name}:"):
+            if ref != wanted:
+                await timers.cancel_ref(conn, person.id, ref)
+        await timers.add(
+            conn,
+            now,
+            person.id,
+            "flow",
+            {"flow": campaign.flow, "vars": {}},
+            due,
+            expires=due + campaign.answer_window,
+            ref=wanted,
+        )
+
+
+async def plan_all_campaigns(conn: Conn, deps: Deps) -> int:
+    """Plan the campaigns of everyone whose trajectory is under way."""
+    if not deps.content.schedules.campaigns:
+        return 0
+    found = await people.in_trajectory(conn)
+    for person in found:
+        await plan_campaigns(conn, deps, person)
+    return len(found)
+
+
 async def plan_all_checkins(conn: Conn, deps: Deps) -> int:
     """Plan the next check-in of everyone who should have one and has none pending
     (a changed day or time is planned when it changes)."""

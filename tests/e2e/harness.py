@@ -33,8 +33,11 @@ def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 class Harness:
-    def __init__(self, emu: Emulator, tmp_path: Path, start: datetime) -> None:
+    def __init__(
+        self, emu: Emulator, tmp_path: Path, start: datetime, content_dir: Path = REPO
+    ) -> None:
         self.emu = emu
+        self.content_dir = content_dir
         self.db_path = tmp_path / "coachbot.sqlite3"
         self.clock = ManualClock(start)
         self.app: CoachbotApp | None = None
@@ -44,7 +47,7 @@ class Harness:
         options = Options(
             token=TOKEN,
             db_path=self.db_path,
-            content_dir=REPO,
+            content_dir=self.content_dir,
             api_url=self.emu.base_url,
             poll_timeout=1,
         )

@@ -63,6 +63,9 @@ async def set_field(
             trajectory_start=to_db(now),
         )
         await log_event(conn, now, "consented", person.id, person.coach_id)
+        fresh = await person_by_id(conn, person.id)
+        if fresh is not None:
+            await planner.plan_campaigns(conn, tools.deps, fresh)
     else:
         await update(conn, person.id, **{field: None if value is None else str(value)})
     if field in ("checkin_day", "checkin_time"):
