@@ -41,8 +41,7 @@ steps:
     say: job_search.thanks
     next: end
 """
-CAMPAIGN = """
-campaigns:
+CAMPAIGN = """campaigns:
   - name: job_search
     flow: job_search
     every: 1mo
@@ -72,8 +71,10 @@ def content_with_a_campaign(root: Path) -> Path:
     shutil.copytree(REPO / "flows", content / "flows")
     shutil.copytree(REPO / "messages", content / "messages")
     (content / "flows" / "job_search.yaml").write_text(FLOW, encoding="utf-8")
-    with (content / "flows" / "schedules.yaml").open("a", encoding="utf-8") as fh:
-        fh.write(CAMPAIGN)
+    schedules = content / "flows" / "schedules.yaml"
+    text = schedules.read_text(encoding="utf-8")
+    assert "\ncampaigns: []\n" in text  # the shipped file declares none
+    schedules.write_text(text.replace("\ncampaigns: []\n", "\n" + CAMPAIGN), encoding="utf-8")
     for code, texts in TEXTS.items():
         path = content / "messages" / f"{code}.yaml"
         lines = path.read_text(encoding="utf-8").rstrip("\n").split("\n")
