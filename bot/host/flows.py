@@ -168,10 +168,10 @@ class FlowHost:
             return STALE
         if run.status in (RunStatus.EXPIRED, RunStatus.CANCELLED, RunStatus.SUSPENDED):
             return CLOSED
-        loaded = await self._load(conn, person, run_id)
-        if loaded is None:
+        flow = self.deps.content.flows.get(run.flow_id)
+        if run.status != RunStatus.ACTIVE or flow is None:
             return STALE
-        flow, state, run = loaded
+        state = runner.RunState.from_json(run.state)
         if seq != state.seq or not 0 <= index < len(state.options):
             return STALE
         option = state.options[index]
@@ -550,9 +550,6 @@ class FlowHost:
         if flow is None:
             return None
         return flow, runner.RunState.from_json(run.state), run
-
-    async def cancel_runs(self, conn: aiosqlite.Connection, person_id: int) -> None:
-        await runs.cancel_open(conn, person_id)
 
 
 def _answer_sources(flow: Flow) -> bool:

@@ -202,7 +202,7 @@ class Tools:
         now = self.deps.clock.now()
         until = now + timedelta(weeks=weeks)
         await update(conn, person.id, status=Status.PAUSED.value, paused_until=to_db(until))
-        await outbox.cancel_unsolicited(conn, person.id)
+        await stored_outbox.cancel_unsolicited(conn, person.id)
         await runs.cancel_queued(conn, person.id)
         await timers.cancel(conn, person.id, kind="resume")
         await timers.add(conn, now, person.id, "resume", {}, until, ref="resume")

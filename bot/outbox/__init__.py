@@ -2,21 +2,6 @@
 after commit at Telegram's pace (`pacing`, `sending`)."""
 
 from bot.outbox.write import Meta, copy, edit_buttons, layout, message, render, say
-from storage.outbox import (
-    Button,
-    Press,
-    cancel_unsolicited,  # kept until the people-side modules move
-)
+from storage.outbox import Button, Press
 
-__all__ = [
-    "Button",
-    "Meta",
-    "Press",
-    "cancel_unsolicited",
-    "copy",
-    "edit_buttons",
-    "layout",
-    "message",
-    "render",
-    "say",
-]
+__all__ = ["Button", "Meta", "Press", "copy", "edit_buttons", "layout", "message", "render", "say"]

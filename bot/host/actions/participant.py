@@ -13,6 +13,7 @@ from bot.host.privacy import forget
 from bot.host.tools import PAUSE_WEEKS, Tools, as_enum, as_int
 from bot.schedule import planner
 from storage import appointments, erasure, runs, timers
+from storage import outbox as stored_outbox
 from storage.appointments import AppointmentStatus
 from storage.db import Conn
 from storage.events import log_event
@@ -188,7 +189,7 @@ async def stop(
     context: dict[str, Any],
 ) -> None:
     await update(conn, person.id, status=Status.STOPPED.value)
-    await outbox.cancel_unsolicited(conn, person.id)
+    await stored_outbox.cancel_unsolicited(conn, person.id)
     await timers.cancel(conn, person.id)
     await runs.cancel_queued(conn, person.id)
     await log_event(conn, tools.deps.clock.now(), "stopped", person.id, person.coach_id)
