@@ -94,6 +94,12 @@ class FlowHost:
             conn, now, run.id, RunStatus.SUSPENDED if keep else RunStatus.CANCELLED
         )
         await self._close_keyboard(conn, person, run)
+        await self._log_set_aside(conn, person, run, "suspended" if keep else "closed")
+
+    async def _log_set_aside(
+        self, conn: aiosqlite.Connection, person: Person, run: Run, how: str
+    ) -> None:
+        now = self.deps.clock.now()
         await log_event(
             conn,
             now,
@@ -101,7 +107,7 @@ class FlowHost:
             person.id,
             person.coach_id,
             flow_id=run.flow_id,
-            value="suspended" if keep else "closed",
+            value=how,
             ref=f"run:{run.id}",
         )
 
@@ -190,16 +196,7 @@ class FlowHost:
             # A menu or command left open for long: this message is not its answer.
             await runs.set_status(conn, now, run.id, RunStatus.CANCELLED)
             await self._close_keyboard(conn, person, run)
-            await log_event(
-                conn,
-                now,
-                "question_set_aside",
-                person.id,
-                person.coach_id,
-                flow_id=run.flow_id,
-                value="stale",
-                ref=f"run:{run.id}",
-            )
+            await self._log_set_aside(conn, person, run, "stale")
             return False
         flow = self.deps.content.flows.get(run.flow_id)
         if flow is None:

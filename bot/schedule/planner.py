@@ -126,20 +126,27 @@ async def plan_checkin(conn: Conn, deps: Deps, person: Person) -> None:
     if at is None:
         return
     due = next_weekly(now, person.checkin_day, at, deps.content.tz)
-    wanted = f"checkin:{due.date().isoformat()}"
-    for ref in await timers.pending_refs(conn, person.id, "checkin:"):
-        if ref != wanted:  # the chosen day or time changed
-            await timers.cancel_ref(conn, person.id, ref)
-    await timers.add(
-        conn,
-        now,
-        person.id,
-        "flow",
-        {"flow": weekly.flow, "vars": {}},
-        due,
-        expires=due + weekly.answer_window,
-        ref=wanted,
-    )
+    # A pending one for another date goes: the chosen day or time changed.
+    ref = f"checkin:{due.date().isoformat()}"
+    await _plan_next(conn, now, person, "checkin:", ref, weekly.flow, due, weekly.answer_window)
+
+
+async def _plan_next(
+    conn: Conn,
+    now: datetime,
+    person: Person,
+    prefix: str,
+    ref: str,
+    flow: str,
+    due: datetime,
+    window: timedelta,
+) -> None:
+    """The one pending timer of a recurring question: others with `prefix` go."""
+    for pending in await timers.pending_refs(conn, person.id, prefix):
+        if pending != ref:
+            await timers.cancel_ref(conn, person.id, pending)
+    vars: dict[str, object] = {"flow": flow, "vars": {}}
+    await timers.add(conn, now, person.id, "flow", vars, due, expires=due + window, ref=ref)
 
 
 async def plan_campaigns(conn: Conn, deps: Deps, person: Person) -> None:
@@ -166,20 +173,9 @@ async def plan_campaigns(conn: Conn, deps: Deps, person: Person) -> None:
         while due <= now and step < 1000:
             step += 1
             due = after_offset(start, amount * step, unit, campaign.at, tz)
-        wanted = f"campaign:{campaign.name}:{step}"
-        for ref in await timers.pending_refs(conn, person.id, f"campaign:{campaign.name}:"):
-            if ref != wanted:
-                await timers.cancel_ref(conn, person.id, ref)
-        await timers.add(
-            conn,
-            now,
-            person.id,
-            "flow",
-            {"flow": campaign.flow, "vars": {}},
-            due,
-            expires=due + campaign.answer_window,
-            ref=wanted,
-        )
+        prefix = f"campaign:{campaign.name}:"
+        ref = f"{prefix}{step}"
+        await _plan_next(conn, now, person, prefix, ref, campaign.flow, due, campaign.answer_window)
 
 
 async def plan_all_campaigns(conn: Conn, deps: Deps) -> int:
