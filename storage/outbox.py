@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from storage.db import Conn, fetchall
@@ -151,7 +152,7 @@ class OutboxRow:
     person_id: int | None
     chat_id: int
     kind: OutboxKind
-    payload: Payload | None
+    payload_text: str  # decoded only for the row that is sent (a look reads 20 rows)
     unsolicited: bool
     run_id: int | None
     seq: int | None
@@ -160,6 +161,11 @@ class OutboxRow:
     attempts: int
     about_id: int | None = None  # the participant a message to a coach is about
 
+    @cached_property
+    def payload(self) -> Payload | None:
+        """What to send; None once the row's text was cleared."""
+        return decode(self.kind, self.payload_text)
+
     @classmethod
     def from_row(cls, row: Any) -> OutboxRow:
         return cls(
@@ -167,7 +173,7 @@ class OutboxRow:
             row["person_id"],
             row["chat_id"],
             OutboxKind(row["kind"]),
-            decode(OutboxKind(row["kind"]), row["payload"]),
+            row["payload"] or "{}",
             bool(row["unsolicited"]),
             row["run_id"],
             row["seq"],
