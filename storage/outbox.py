@@ -305,17 +305,6 @@ async def release_held(conn: Conn, now: datetime, person_id: int) -> int:
     return cur.rowcount
 
 
-async def held(conn: Conn, person_id: int) -> int:
-    """How many rows wait for the person to be reachable again."""
-    rows = await fetchall(
-        conn,
-        "SELECT COUNT(*) AS n FROM outbox WHERE person_id = ? AND status = 'pending'"
-        " AND due_at = ?",
-        (person_id, HELD_UNTIL),
-    )
-    return int(rows[0]["n"])
-
-
 async def cancel_unsolicited(conn: Conn, person_id: int) -> None:
     """Drop everything not yet sent that the person did not ask for."""
     await conn.execute(

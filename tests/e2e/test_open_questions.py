@@ -35,6 +35,19 @@ def live_buttons(message: dict) -> list[str]:
     return [label for label, data in buttons(message) if data != "x"]
 
 
+async def toast_after_pressing(h: Harness, chat: int, message: dict) -> str | None:
+    """Press the first live-looking button of `message` (as an old chat still shows it) and
+    return the text of the bot's answer to the press."""
+    data = next(d for _, d in buttons(message) if d != "x")
+    update = h.emu.press_button(chat, message["message_id"], data, force=True)
+    query = update["callback_query"]["id"]
+    for _ in range(100):
+        if h.emu.callback_answer(query):
+            break
+        await h.tick()
+    return (h.emu.callback_answer(query) or {}).get("text")
+
+
 async def keyboard_now(h: Harness, chat: int, message_id: int) -> list:
     for _ in range(50):
         await h.tick()
@@ -128,14 +141,7 @@ async def test_a_forgotten_caseload_menu_is_closed_and_never_sent_again(
     assert len(lists) == 1  # never sent again by itself
     assert await keyboard_now(h, COACH, menu["message_id"]) == []
     # Pressing a button of the closed menu says so, truthfully.
-    _label, data = next(b for b in buttons(menu) if b[1] != "x")
-    update = h.emu.press_button(COACH, menu["message_id"], data, force=True)
-    query = update["callback_query"]["id"]
-    for _ in range(100):
-        if h.emu.callback_answer(query):
-            break
-        await h.tick()
-    assert (h.emu.callback_answer(query) or {}).get("text") == "This question is closed."
+    assert await toast_after_pressing(h, COACH, menu) == "This question is closed."
 
 
 async def test_attendance_is_recorded_once_and_a_correction_is_one_explicit_event(
@@ -187,14 +193,7 @@ async def test_a_timed_out_question_loses_its_buttons_and_says_it_is_closed(
     checkin = await h.next_message(SARA, "How are you this week?")
     await h.advance(timedelta(days=3))  # past the answer window
     assert await keyboard_now(h, SARA, checkin["message_id"]) == []
-    _label, data = next(b for b in buttons(checkin) if b[1] != "x")
-    update = h.emu.press_button(SARA, checkin["message_id"], data, force=True)
-    query = update["callback_query"]["id"]
-    for _ in range(100):
-        if h.emu.callback_answer(query):
-            break
-        await h.tick()
-    assert (h.emu.callback_answer(query) or {}).get("text") == "This question is closed."
+    assert await toast_after_pressing(h, SARA, checkin) == "This question is closed."
 
 
 async def test_start_after_stop_counts_as_contact(harness: Harness) -> None:
