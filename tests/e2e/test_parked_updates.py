@@ -20,6 +20,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,16 @@ def look(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[An
         return list(conn.execute(sql, params))
 
 
+def write_from_outside(db_path: Path, sql: str) -> None:
+    """Another process changes the database. BEGIN IMMEDIATE takes the write lock through the
+    busy handler first; a plain ALTER reads the schema, then upgrades, and that upgrade fails
+    at once (SQLITE_BUSY_SNAPSHOT) when the bot committed in between."""
+    with closing(sqlite3.connect(db_path, isolation_level=None, timeout=30)) as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(sql)
+        conn.execute("COMMIT")
+
+
 async def until(check: Callable[[], Awaitable[bool] | bool], timeout: float, what: str) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -256,8 +267,7 @@ async def test_an_update_that_keeps_failing_is_parked_logged_shown_and_then_conf
     caplog.set_level(logging.DEBUG)
     question = await to_the_language_question(h)
     # Another process breaks the database for every update: the table of seen updates is gone.
-    with sqlite3.connect(h.db_path, timeout=30) as conn:
-        conn.execute("ALTER TABLE inbound RENAME TO inbound_away")
+    write_from_outside(h.db_path, "ALTER TABLE inbound RENAME TO inbound_away")
     since = len(caplog.records)
     update_id = press_english(h, question)
     await until(
@@ -306,8 +316,7 @@ async def test_an_update_that_keeps_failing_is_parked_logged_shown_and_then_conf
     assert "OperationalError" in lines[0]
 
     # Repaired, the bot goes on: the question still waits, and the next press is handled.
-    with sqlite3.connect(h.db_path, timeout=30) as conn:
-        conn.execute("ALTER TABLE inbound_away RENAME TO inbound")
+    write_from_outside(h.db_path, "ALTER TABLE inbound_away RENAME TO inbound")
     press_english(h, question)
     await h.next_message(SARA, CONSENT_QUESTION, timeout=10)
     assert answers_to_the_language_question(h.db_path) == 1
