@@ -676,3 +676,25 @@ async def test_http_control_endpoints(emu: Emulator, bot: Bot, http: aiohttp.Cli
     assert state["pending_update_count"] == emu.pending_update_count
     events = await call("GET", "/events?since=0")
     assert events["seq"] == len(events["events"]) == emu.seq
+
+
+async def test_a_round_trip_puts_the_message_at_the_server_before_its_sender_knows(
+    emu: Emulator, bot: Bot, http: aiohttp.ClientSession
+) -> None:
+    emu.add_user(USER, "Bea")
+    emu.send_command(USER, "start")
+    async with http.post(f"{emu.url}/_emu/round_trip", json={"seconds": 0.6}) as response:
+        assert response.status == 200
+    assert emu.round_trip == 0.6
+    sending = asyncio.create_task(bot.send_message(USER, "hi"))
+    # The request travels half the trip, the message is stored, the answer travels back.
+    while not emu.bot_messages(USER):
+        assert not sending.done(), "answered before the message reached the server"
+        await asyncio.sleep(0.01)
+    assert not sending.done(), "the answer needs the second half of the trip"
+    assert (await sending).text == "hi"
+
+    async with http.post(f"{emu.url}/_emu/round_trip", json={"seconds": -1}) as response:
+        assert response.status == 400
+    emu.set_round_trip(0)
+    assert (await bot.send_message(USER, "at once")).text == "at once"

@@ -308,6 +308,11 @@ def add_control_routes(app: web.Application, emu: Controls) -> None:
             )
         return _ok({"ok": True})
 
+    async def round_trip(request: web.Request) -> web.StreamResponse:
+        body = await _body(request)
+        emu.set_round_trip(float(body.get("seconds", 0)), float(body.get("jitter", 0)))
+        return _ok({"ok": True})
+
     async def commands(request: web.Request) -> web.StreamResponse:
         scope = request.query.get("scope")
         return _ok(
@@ -346,6 +351,7 @@ def add_control_routes(app: web.Application, emu: Controls) -> None:
         ("POST", "/_emu/faults", add_fault),
         ("DELETE", "/_emu/faults", clear_faults),
         ("POST", "/_emu/limits", limits),
+        ("POST", "/_emu/round_trip", round_trip),
         ("GET", "/_emu/commands", commands),
         ("GET", "/_emu/callbacks/{query_id}", callback),
         ("GET", "/_emu/events", events),

@@ -17,7 +17,7 @@ In-process API (call it from the event loop the server runs in)
     ``pending_update_count``, ``pending_updates``, ``webhook_info``, ``events``, ``state``,
     ``describe_chat``.
     Faults (faults.py, limits.py): ``inject_fault``, ``clear_faults``, ``enforce_limits``,
-    ``disable_limits``.
+    ``disable_limits``, ``set_round_trip`` (a network delay on every Bot API call).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from aiohttp import web
 from bot.sandbox.emulator import reading, users, waiting
 from bot.sandbox.emulator.answers import ApiError
 from bot.sandbox.emulator.control import add_control_routes
-from bot.sandbox.emulator.faults import Faults
+from bot.sandbox.emulator.faults import Faults, RoundTrip
 from bot.sandbox.emulator.files import MAX_UPLOAD_SIZE
 from bot.sandbox.emulator.limits import RateLimits
 from bot.sandbox.emulator.raw import send_raw_update
@@ -76,7 +76,10 @@ class Emulator:
         self.port = port
         self._faults = Faults()
         self._rate_limits = RateLimits()
-        self._api = BotApi(self.world, self._faults, self._log, self._check_limits)
+        self._round_trip = RoundTrip()
+        self._api = BotApi(
+            self.world, self._faults, self._log, self._check_limits, self._round_trip
+        )
         self._webhook_sender = WebhookSender(
             self.world, self.call_method, webhook_max_attempts, webhook_retry_delay, webhook_timeout
         )
@@ -437,3 +440,13 @@ class Emulator:
     def disable_limits(self) -> None:
         """Switch rate limiting off again (the default)."""
         self._rate_limits.disable()
+
+    def set_round_trip(self, seconds: float, jitter: float = 0.0) -> None:
+        """Add a network round trip to every Bot API call over HTTP (0 = none, the default):
+        half before the method runs, half before its answer leaves. ``jitter`` (0..1) varies
+        each half by up to ±jitter/2 of it."""
+        self._round_trip.set(seconds, jitter)
+
+    @property
+    def round_trip(self) -> float:
+        return self._round_trip.seconds

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +36,34 @@ class Fault:
             text = self.description or f"Too Many Requests: retry after {retry}"
             return ApiError(429, text, {"retry_after": retry})
         return ApiError(int(self.kind), self.description or _FAULT_TEXTS[self.kind])
+
+
+class RoundTrip:
+    """The network between bot and Telegram: every Bot API call waits half the round trip
+    before it runs (the request travelling) and half after (the answer travelling), so a
+    message exists at the server before its caller knows. ``jitter`` widens each half by a
+    uniform ±jitter/2 share, as a real network does."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.jitter = 0.0
+        self._rng = random.Random(0)
+
+    def set(self, seconds: float, jitter: float = 0.0) -> None:
+        if seconds < 0 or not 0 <= jitter <= 1:
+            raise ValueError("round trip must be >= 0 s and jitter between 0 and 1")
+        self.seconds, self.jitter = seconds, jitter
+
+    def half(self) -> float:
+        """One way, in seconds (0 when no round trip is set)."""
+        if not self.seconds:
+            return 0.0
+        spread = 1 + self.jitter * (self._rng.random() - 0.5)
+        return self.seconds / 2 * spread
+
+    async def travel(self) -> None:
+        if self.seconds:
+            await asyncio.sleep(self.half())
 
 
 class Faults:

@@ -13,7 +13,7 @@ from typing import Any, NoReturn, Protocol
 from aiohttp import web
 
 from bot.sandbox.emulator.answers import ApiError, success_body
-from bot.sandbox.emulator.faults import Faults
+from bot.sandbox.emulator.faults import Faults, RoundTrip
 from bot.sandbox.emulator.params import Params, read_request
 from bot.sandbox.emulator.registry import METHODS, canonical
 from bot.sandbox.emulator.world import World
@@ -35,9 +35,15 @@ class BotApi:
     """Runs Bot API methods on a World, over HTTP or called directly (``execute``)."""
 
     def __init__(
-        self, world: World, faults: Faults, log: LogCall, check_limits: CheckLimits
+        self,
+        world: World,
+        faults: Faults,
+        log: LogCall,
+        check_limits: CheckLimits,
+        round_trip: RoundTrip | None = None,
     ) -> None:
         self._world = world
+        self._round_trip = round_trip or RoundTrip()
         self._faults = faults
         self._log = log
         self._check_limits = check_limits
@@ -81,6 +87,7 @@ class BotApi:
         except ApiError as exc:
             return web.json_response(exc.body(), status=exc.error_code)
         name = canonical(method) or method
+        await self._round_trip.travel()  # the request on its way
         fault = self._faults.take(name)
         if fault is not None and fault.kind == "drop":
             self._log(name, values, None, fault="drop")
@@ -90,11 +97,13 @@ class BotApi:
         if fault is not None and fault.kind not in ("slow", "drop_after"):
             error = fault.error()
             self._log(name, values, error, fault=fault.kind)
+            await self._round_trip.travel()
             return web.json_response(error.body(), status=error.error_code)
         status, body, entry = await self.execute(method, values, "http")
         if fault is not None and fault.kind == "drop_after":
             entry["fault"] = "drop_after"
             self._drop(request)
+        await self._round_trip.travel()  # the answer on its way back
         return web.json_response(body, status=status)
 
     @staticmethod
