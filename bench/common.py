@@ -177,6 +177,10 @@ class BenchEmulator(Emulator):
         self.method_counts: dict[str, int] = {}
         self.limited = 0  # 429 answers given because of enforce_limits
         self.reply_at: dict[int, float] = {}
+        # chat → when the bot first reacted visibly to the press (answered the callback or
+        # edited a message), as the server saw it
+        self.reacted_at: dict[int, float] = {}
+        self._query_chat: dict[str, int] = {}  # callback query id → chat
         self._pending: set[int] = set()
         self._all_replied = asyncio.Event()
         self._total_target = 0
@@ -216,6 +220,14 @@ class BenchEmulator(Emulator):
         self, method: str, values: dict[str, Any], error: ApiError | None, **extra: Any
     ) -> dict[str, Any]:
         self.method_counts[method] = self.method_counts.get(method, 0) + 1
+        if method == "answerCallbackQuery":
+            chat = self._query_chat.pop(str(values.get("callback_query_id")), None)
+        elif method.startswith("editMessage"):
+            chat = int(values.get("chat_id") or 0)
+        else:
+            chat = None
+        if chat is not None and chat in self._pending and chat not in self.reacted_at:
+            self.reacted_at[chat] = time.monotonic()
         return {"method": method, "ok": error is None}
 
     def _check_limits(self, method: str, params: dict[str, Any]) -> None:
@@ -259,8 +271,10 @@ class BenchEmulator(Emulator):
         self._pending.add(chat_id)
         self._all_replied.clear()
         self.reply_at.pop(chat_id, None)
+        self.reacted_at.pop(chat_id, None)
         at = time.monotonic()
-        self.press_button(chat_id, message_id, data[option % len(data)])
+        update = self.press_button(chat_id, message_id, data[option % len(data)])
+        self._query_chat[update["callback_query"]["id"]] = chat_id
         return at
 
     def arm(self, chat_id: int) -> None:

@@ -34,6 +34,7 @@ from bench.common import (
     latency_summary,
     med,
     participant_tg,
+    percentile,
     quiet,
     work_dir,
     write_result,
@@ -52,6 +53,11 @@ def spread(level: Level) -> tuple[int, float]:
     return int(count), float(seconds)
 
 
+def level_name(level: Level, rtt_ms: float) -> str:
+    """The level as results name it: "100", or "100 rtt 100 ms" over a round trip."""
+    return str(level) if not rtt_ms else f"{level} rtt {rtt_ms:g} ms"
+
+
 def label(level: Level) -> str:
     count, seconds = spread(level)
     return f"{count} within {seconds:g} s" if seconds else f"{count} at once"
@@ -63,8 +69,10 @@ async def one_run(
     sequential: int,
     folder: Path,
     tag: str = "",
+    rtt_ms: float = 0,
 ) -> dict[str, Any]:
-    """One bot, one fresh database: every level once."""
+    """One bot, one fresh database: every level once, with `rtt_ms` of network round trip
+    on every Bot API call once the questions are out."""
     total = sequential + sum(spread(n)[0] for n in levels if n != 1)
     emu = BenchEmulator()
     await emu.start()
@@ -93,12 +101,14 @@ async def one_run(
             missing = [i for i in range(total) if participant_tg(i) not in emu.question]
             if missing:
                 raise RuntimeError(f"{kind}: {len(missing)} participants have no question")
-            result: dict[str, Any] = {"kind": kind, "ready": ready, "levels": {}}
+            emu.set_round_trip(rtt_ms / 1000)
+            result: dict[str, Any] = {"kind": kind, "ready": ready, "rtt_ms": rtt_ms, "levels": {}}
             next_participant = 0
             for level in levels:
                 cpu_before = child.cpu()
                 if level == 1:
                     samples: list[float] = []
+                    reactions: list[float] = []
                     started = asyncio.get_running_loop().time()
                     for _ in range(sequential):
                         chat = participant_tg(next_participant)
@@ -106,6 +116,8 @@ async def one_run(
                         next_participant += 1
                         if await emu.wait_replies(timeout=30):
                             samples.append(emu.reply_at[chat] - at)
+                            if chat in emu.reacted_at:
+                                reactions.append(emu.reacted_at[chat] - at)
                         else:
                             emu.unanswered()
                     elapsed = asyncio.get_running_loop().time() - started
@@ -123,12 +135,17 @@ async def one_run(
                     await emu.wait_replies(timeout=60 + count * 0.2)
                     unanswered = len(emu.unanswered())
                     samples = [emu.reply_at[c] - pressed[c] for c in chats if c in emu.reply_at]
+                    reactions = [
+                        emu.reacted_at[c] - pressed[c] for c in chats if c in emu.reacted_at
+                    ]
                     ends = [emu.reply_at[c] for c in chats if c in emu.reply_at]
                     elapsed = (max(ends) - min(pressed.values())) if ends else math.nan
                 await quiet(emu, still=0.2)
                 cpu = child.cpu() - cpu_before
-                result["levels"][str(level)] = {
+                result["levels"][level_name(level, rtt_ms)] = {
                     **latency_summary(samples),
+                    "reaction_p50_ms": percentile(reactions, 50) * 1000,
+                    "reaction_p99_ms": percentile(reactions, 99) * 1000,
                     "updates": count,
                     "unanswered": unanswered,
                     "elapsed_s": elapsed,
@@ -153,7 +170,14 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         out[kind] = {
             level: {
                 key: med(d[key] for d in items)
-                for key in ("p50_ms", "p99_ms", "updates_per_s", "cpu_ms_per_update")
+                for key in (
+                    "p50_ms",
+                    "p99_ms",
+                    "reaction_p50_ms",
+                    "reaction_p99_ms",
+                    "updates_per_s",
+                    "cpu_ms_per_update",
+                )
             }
             | {"unanswered": sum(d["unanswered"] for d in items), "runs": len(items)}
             for level, items in levels.items()
@@ -179,6 +203,7 @@ async def bench(
     kinds: tuple[str, ...] = ("coachbot",),
     results_dir: Path | None = None,
     levels: tuple[Level, ...] | None = None,
+    rtts_ms: tuple[float, ...] = (0,),
 ) -> dict[str, Any]:
     levels = levels or (QUICK_LEVELS if quick else FULL_LEVELS)
     runs = runs or (1 if quick else 3)
@@ -187,14 +212,17 @@ async def bench(
     all_runs = []
     for run in range(runs):
         for kind in kinds:
-            result = await one_run(kind, levels, sequential, folder, tag=f"-{run}")
-            result["run"] = run
-            all_runs.append(result)
+            for rtt in rtts_ms:
+                tag = f"-{run}" if not rtt else f"-{run}-rtt{rtt:g}"
+                result = await one_run(kind, levels, sequential, folder, tag=tag, rtt_ms=rtt)
+                result["run"] = run
+                all_runs.append(result)
     summary = summarize(all_runs)
     data = {
         "quick": quick,
         "levels": levels,
         "sequential_presses": sequential,
+        "rtts_ms": rtts_ms,
         "runs": all_runs,
         "summary": summary,
         "line": line(summary),
@@ -207,12 +235,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--runs", type=int, default=None)
+    parser.add_argument(
+        "--rtt", default="0", help="network round trips in ms, comma-separated (e.g. 0,50,100,250)"
+    )
+    parser.add_argument(
+        "--levels", default=None, help='comma-separated, e.g. "1,100,100/1s,300" (default: all)'
+    )
     parser.add_argument("--baseline", action="store_true", help="also run the baseline bot")
     parser.add_argument("--out", default=None, help="results folder (default bench/results)")
     args = parser.parse_args()
     out = Path(args.out) if args.out else None
     kinds = ("coachbot", "baseline") if args.baseline else ("coachbot",)
-    data = asyncio.run(bench(args.quick, args.runs, kinds, out))
+    rtts = tuple(float(r) for r in args.rtt.split(","))
+    levels = (
+        tuple(int(x) if x.isdigit() else x for x in args.levels.split(",")) if args.levels else None
+    )
+    data = asyncio.run(bench(args.quick, args.runs, kinds, out, levels=levels, rtts_ms=rtts))
     print(data["line"])
 
 

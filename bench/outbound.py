@@ -127,12 +127,14 @@ async def burst_unlimited(
 
 
 async def burst_limited(
-    kind: str, n: int, window: float, grace: float, folder: Path, tag: str
+    kind: str, n: int, window: float, grace: float, folder: Path, tag: str, rtt_ms: float = 0
 ) -> dict[str, Any]:
-    """Telegram's limits on: sustained rate and reply latency during the burst."""
+    """Telegram's limits on: sustained rate and reply latency during the burst, with
+    `rtt_ms` of network round trip on every Bot API call."""
     emu = BenchEmulator()
     await emu.start()
     emu.enforce_limits(per_chat_per_sec=1, global_per_sec=30)
+    emu.set_round_trip(rtt_ms / 1000)
     try:
         seed = Seed(participants=n, checkin_timers_at=CHECKIN_AT, daily_done_on=CHECKIN_AT.date())
         child, t0 = await _launch(kind, emu, folder, seed, "telegram", tag)
@@ -170,6 +172,7 @@ async def burst_limited(
         return {
             "kind": kind,
             "messages": n,
+            "rtt_ms": rtt_ms,
             "window_s": window,
             "ready": ready,
             "sent_in_window": len(in_window),
@@ -188,6 +191,11 @@ async def burst_limited(
         }
     finally:
         await emu.stop()
+
+
+def scenario_name(rtt_ms: float) -> str:
+    """ "telegram/timers" at 0 ms (as before round trips were measured), else with its rtt."""
+    return "telegram/timers" if not rtt_ms else f"telegram/timers rtt {rtt_ms:g} ms"
 
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -243,14 +251,15 @@ def line(summary: dict[str, Any]) -> str:
                     f" {fmt(d['msgs_per_s'])} msg/s"
                     + (f" ({fmt(missing, 0)} not delivered in {MAX_WAIT:.0f} s)" if missing else "")
                 )
-        if "telegram/timers" in scenarios:
-            d = scenarios["telegram/timers"]
+        for name in [s for s in scenarios if s.startswith("telegram/timers")]:
+            d = scenarios[name]
             p99 = d["reply_p99_ms"]
             p99_text = (
                 f"> {fmt(d.get('wait_s', math.nan), 0)} s" if math.isinf(p99) else f"{fmt(p99)} ms"
             )
+            rtt = name.removeprefix("telegram/timers").strip() or "rtt 0 ms"
             bits.append(
-                f"limits on: {fmt(d['steady_rate_per_s'])} msg/s sustained,"
+                f"limits on, {rtt}: {fmt(d['steady_rate_per_s'])} msg/s sustained,"
                 f" reply p99 {p99_text}"
                 f" ({int(d['replies_unanswered'])}/{int(d['replies_pressed'])} unanswered)"
             )
@@ -266,6 +275,7 @@ async def bench(
     n: int | None = None,
     window: float | None = None,
     scenarios: tuple[str, ...] = ("off/timers", "off/outbox", "settings/outbox", "telegram"),
+    rtts_ms: tuple[float, ...] = (0,),
 ) -> dict[str, Any]:
     n = n or (200 if quick else 10_000)
     runs = runs or (1 if quick else 3)
@@ -282,10 +292,11 @@ async def bench(
             if "off/timers" in scenarios and not quick and n > SMALL:
                 result = await burst_unlimited(kind, SMALL, "timers", folder, f"-small-{run}")
                 all_runs.append({**result, "scenario": f"off/timers {SMALL}", "run": run})
-            if "telegram" in scenarios:
-                result = await burst_limited(kind, n, window, grace, folder, f"-limited-{run}")
+            for rtt in rtts_ms if "telegram" in scenarios else ():
+                tag = f"-limited-{rtt:g}-{run}"
+                result = await burst_limited(kind, n, window, grace, folder, tag, rtt)
                 all_runs.append(
-                    {**result, "scenario": "telegram/timers", "run": run, "wait_s": window + grace}
+                    {**result, "scenario": scenario_name(rtt), "run": run, "wait_s": window + grace}
                 )
     if "settings/outbox" in scenarios and not quick and "coachbot" in kinds:
         result = await burst_unlimited(
@@ -294,13 +305,15 @@ async def bench(
         all_runs.append({**result, "scenario": "settings/outbox", "run": 0})
     summary = summarize(all_runs)
     for kind in summary.values():
-        if "telegram/timers" in kind:
-            kind["telegram/timers"]["wait_s"] = window + grace
+        for name in kind:
+            if name.startswith("telegram/timers"):
+                kind[name]["wait_s"] = window + grace
     data = {
         "quick": quick,
         "messages": n,
         "window_s": window,
         "grace_s": grace,
+        "rtts_ms": rtts_ms,
         "runs": all_runs,
         "summary": summary,
         "line": line(summary),
@@ -320,11 +333,17 @@ def main() -> None:
         default="off/timers,off/outbox,settings/outbox,telegram",
         help="comma-separated subset of the default",
     )
+    parser.add_argument(
+        "--rtt",
+        default="0,50,100,250",
+        help="network round trips in ms for the limits-on burst, comma-separated",
+    )
     parser.add_argument("--baseline", action="store_true", help="also run the baseline bot")
     parser.add_argument("--out", default=None, help="results folder (default bench/results)")
     args = parser.parse_args()
     out = Path(args.out) if args.out else None
     scenarios = tuple(args.scenarios.split(","))
+    rtts = tuple(float(r) for r in args.rtt.split(","))
     kinds = ("coachbot", "baseline") if args.baseline else ("coachbot",)
     data = asyncio.run(
         bench(
@@ -335,6 +354,7 @@ def main() -> None:
             n=args.messages,
             window=args.window,
             scenarios=scenarios,
+            rtts_ms=rtts,
         )
     )
     print(data["line"])

@@ -27,6 +27,9 @@ class Settings:
     per_chat_rate: float = 1.0
     per_chat_burst: float = 3.0
     global_rate: float = 30.0
+    # Messages in the air at once. Telegram's 30/s over a 250 ms round trip needs 7.5;
+    # a crash re-sends at most this many (docs/reliability.md).
+    in_flight: int = 10
 
 
 @dataclass

@@ -1,10 +1,15 @@
 """The dispatcher, the bot's one loop: fires due timers into flows, starts the daily jobs,
 and sends due outbox rows after commit.
 
+Several messages are in flight at once (`Settings.in_flight`, K): over a real network a
+send takes a round trip, and one at a time caps the bot at one message per round trip,
+far below Telegram's 30 per second. Each chat has at most one message in flight, so a
+chat's messages arrive in their order.
+
 At-least-once: a row is marked `sending` (committed) before the network call; a row
-found `sending` after a crash is sent again, so at most the message in flight at the
-crash can arrive twice (a row is recorded `sent` in the transaction that marks the next
-one `sending`, so there is never more than one). Whether a row may go is the delivery
+found `sending` after a crash is sent again, so at most the K messages in flight at the
+crash can arrive twice. A landed row is recorded `sent` in the next transaction that
+marks a row `sending` (or alone, when none follows). Whether a row may go is the delivery
 policy's (bot.schedule.policy); Telegram's pace is bot.outbox.pacing's; the network call
 and what a failure means are bot.outbox.sending's. Replies go before reminders.
 """
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from asyncio import FIRST_COMPLETED
 from datetime import date
 from typing import Any
 
@@ -55,13 +61,18 @@ class Dispatcher:
         self._daily_retry_at = 0.0  # loop time before which a failed daily run is not retried
         self._per_chat = (settings.per_chat_rate, settings.per_chat_burst)
         self._paused_until = 0.0
-        self._wake = asyncio.Event()
+        self._in_flight = max(1, settings.in_flight)
+        self._flying: dict[int, asyncio.Task[None]] = {}  # chat → its one send in the air
+        self._landed: list[tuple[OutboxRow, int]] = []  # sent, not yet recorded
+        self._wake = asyncio.Event()  # something to look at: a new row, a landed send
+        self._urgent = asyncio.Event()  # someone waits for an answer: replies first
         self._lock = asyncio.Lock()
         self._daily_lock = asyncio.Lock()
         self._stopped = False
 
     def wake(self) -> None:
         self._wake.set()
+        self._urgent.set()
 
     async def recover(self) -> int:
         """Rows left `sending` by a crash count as an attempt and go out again."""
@@ -96,6 +107,7 @@ class Dispatcher:
                 daily.cancel()  # its open chunk rolls back; the job runs again next time
                 with contextlib.suppress(asyncio.CancelledError):
                     await daily
+            await self._land_all()
 
     def stop(self) -> None:
         self._stopped = True
@@ -105,7 +117,7 @@ class Dispatcher:
         """Everything due now, the daily jobs first (tests and the sandbox's time travel
         call this); returns how many timers and rows were handled."""
         await self.daily()
-        return await self._cycle()
+        return await self._cycle(drain=True)
 
     def _daily_due(self) -> date | None:
         day = daily_day(self.deps)
@@ -130,13 +142,15 @@ class Dispatcher:
             self._daily_retry_at = asyncio.get_running_loop().time() + DAILY_RETRY_S
             log.exception("daily jobs failed; trying again in %d s", DAILY_RETRY_S)
 
-    async def _cycle(self) -> int:
-        """Fire due timers, then send what is due."""
+    async def _cycle(self, drain: bool = False) -> int:
+        """Fire due timers, then send what is due; with `drain`, until every send landed."""
         async with self._lock:
             fired = await self._fire_timers()
             handled = fired
             while True:
                 sent, blocked = await self._send_batch()
+                if drain:
+                    await self._land_all()
                 handled += sent
                 if sent == 0 or blocked:
                     break
@@ -151,19 +165,19 @@ class Dispatcher:
     # --- sending --------------------------------------------------------------
 
     async def _send_batch(self) -> tuple[int, bool]:
-        """One look at the due rows. One write transaction per message: the row is marked
-        `sending` in the same transaction that records the previous row as sent."""
+        """One look at the due rows: each goes into the air when its chat has nothing in
+        flight, a slot is free and the pace allows. The transaction that marks a row
+        `sending` also records the rows that landed meanwhile."""
         loop = asyncio.get_running_loop()
         now = self.deps.clock.now()
         rows = await outbox.due(self.deps.db.conn, now, SEND_BATCH)
         handled, blocked = 0, False
         busy_chats: set[int] = set()
-        sent: tuple[OutboxRow, int] | None = None  # sent, not yet recorded (the next write does)
         try:
             for row in rows:
                 if loop.time() < self._paused_until:
                     return handled, True
-                if row.chat_id in busy_chats:
+                if row.chat_id in busy_chats or row.chat_id in self._flying:
                     continue  # keep each chat's order: nothing overtakes a waiting message
                 bucket = self._chat.setdefault(row.chat_id, Bucket(*self._per_chat))
                 if not bucket.take(loop.time()):
@@ -173,15 +187,12 @@ class Dispatcher:
                 # Edits are not new messages: Telegram's 30 per second does not count them.
                 counted = row.kind != OutboxKind.EDIT
                 while counted and not self._global.take(loop.time()):
-                    if sent is not None:  # record it now rather than after the wait
-                        await self._record_alone(sent)
-                        sent = None
-                        continue
+                    await self._record_landed()  # use the wait
                     await asyncio.sleep(self._global.wait(loop.time()))
+                while len(self._flying) >= self._in_flight:
+                    await asyncio.wait(set(self._flying.values()), return_when=FIRST_COMPLETED)
                 async with self.deps.db.transaction() as conn:
-                    if sent is not None:
-                        await self._record_sent(conn, *sent)
-                        sent = None
+                    await self._record(conn)
                     due = await self._still_due(conn, row) and await outbox.mark_sending(
                         conn, row.id
                     )
@@ -191,18 +202,36 @@ class Dispatcher:
                     if counted:
                         self._global.give_back()
                     continue
-                message_id = await self._deliver(row)
-                if message_id is not None:
-                    sent = (row, message_id)
-                if self._wake.is_set():
-                    self._wake.clear()
+                busy_chats.add(row.chat_id)
+                self._flying[row.chat_id] = asyncio.create_task(self._flight(row))
+                if self._urgent.is_set():
+                    self._urgent.clear()
                     break  # someone is waiting for an answer: look again, replies first
         finally:
-            if sent is not None:
-                await self._record_alone(sent)
+            await self._record_landed()
         if blocked and handled == 0:
             await asyncio.sleep(0.2)  # a chat is pacing; wait a moment before the next look
         return handled, blocked and handled == 0
+
+    async def _flight(self, row: OutboxRow) -> None:
+        """One send in the air; its landing is recorded by the next transaction."""
+        try:
+            message_id = await self._deliver(row)
+            if message_id is not None:
+                self._landed.append((row, message_id))
+        except Exception:
+            # Not a Telegram answer (those are SendErrors, handled in _deliver): the row
+            # stays `sending` and goes again after a restart.
+            log.exception("sending outbox row %s failed", row.id)
+        finally:
+            self._flying.pop(row.chat_id, None)
+            self._wake.set()  # its chat may have more, and a slot is free
+
+    async def _land_all(self) -> None:
+        """Wait for every send in the air and record them (tick, stop)."""
+        while self._flying:
+            await asyncio.wait(set(self._flying.values()))
+        await self._record_landed()
 
     async def _still_due(self, conn: Any, row: OutboxRow) -> bool:
         """The delivery policy, asked again at the moment of sending."""
@@ -253,10 +282,20 @@ class Dispatcher:
     async def _document(self, spec: dict[str, Any]) -> tuple[str, bytes, str]:
         return await make_document(self.deps, spec)
 
-    async def _record_alone(self, sent: tuple[OutboxRow, int]) -> None:
-        """A sent row with no next row to share its transaction with."""
-        async with self.deps.db.transaction() as conn:
-            await self._record_sent(conn, *sent)
+    async def _record_landed(self) -> None:
+        """Landed rows with no next row to share a transaction with."""
+        if self._landed:
+            async with self.deps.db.transaction() as conn:
+                await self._record(conn)
+
+    async def _record(self, conn: Any) -> None:
+        landed, self._landed = self._landed, []
+        try:
+            for row, message_id in landed:
+                await self._record_sent(conn, row, message_id)
+        except BaseException:
+            self._landed = landed + self._landed  # rolled back: record them next time
+            raise
 
     async def _record_sent(self, conn: Any, row: OutboxRow, message_id: int) -> None:
         now = self.deps.clock.now()
