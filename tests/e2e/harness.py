@@ -34,9 +34,17 @@ def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
 
 class Harness:
     def __init__(
-        self, emu: Emulator, tmp_path: Path, start: datetime, content_dir: Path = REPO
+        self,
+        emu: Emulator,
+        tmp_path: Path,
+        start: datetime,
+        content_dir: Path = REPO,
+        settings: Settings | None = None,
     ) -> None:
         self.emu = emu
+        self.settings = settings or Settings(
+            poll_interval=0.05, per_chat_rate=20, per_chat_burst=20
+        )
         self.content_dir = content_dir
         self.db_path = tmp_path / "coachbot.sqlite3"
         self.clock = ManualClock(start)
@@ -51,9 +59,7 @@ class Harness:
             api_url=self.emu.base_url,
             poll_timeout=1,
         )
-        self.app = CoachbotApp(
-            options, self.clock, Settings(poll_interval=0.05, per_chat_rate=20, per_chat_burst=20)
-        )
+        self.app = CoachbotApp(options, self.clock, self.settings)
         await self.app.start()
         return self.app
 
