@@ -178,7 +178,10 @@ class Dispatcher:
                 if loop.time() < self._paused_until:
                     return handled, True
                 if row.chat_id in busy_chats or row.chat_id in self._flying:
-                    continue  # keep each chat's order: nothing overtakes a waiting message
+                    # Keep each chat's order: nothing overtakes a waiting message, not even
+                    # after the flight lands while this look goes on.
+                    busy_chats.add(row.chat_id)
+                    continue
                 bucket = self._chat.setdefault(row.chat_id, Bucket(*self._per_chat))
                 if not bucket.take(loop.time()):
                     busy_chats.add(row.chat_id)

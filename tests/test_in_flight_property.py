@@ -26,7 +26,8 @@ from storage.outbox import Text
 
 REPO = Path(__file__).resolve().parents[1]
 CONTENT = load_content(REPO)
-NOW = datetime(2026, 10, 21, 11, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+# Before the daily jobs (09:00): only the sending is under test.
+NOW = datetime(2026, 10, 21, 8, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 
 
 class Network:
@@ -94,7 +95,7 @@ async def run(order: Sequence[int], delays: Sequence[float], in_flight: int) -> 
             await db.close()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     order=st.lists(st.integers(min_value=1, max_value=6), min_size=1, max_size=30),
     delays=st.lists(st.sampled_from([0.0, 0.001, 0.003, 0.01]), min_size=1, max_size=10),
