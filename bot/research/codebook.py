@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.research.instrument import BY_ID as PILOT_ITEMS
+from bot.research.instrument import PILOT_N, Source
 from bot.research.ladder import MOMENTS, RUNGS
 from bot.research.rows import Snapshot
 from bot.research.survey import SKIP, SKIP_MEANING, WAVES, Item
@@ -236,11 +238,32 @@ def entries(snapshot: Snapshot, items: Sequence[Item], content: Any = None) -> l
     ]
     for item in items:
         out.append(Entry("answers_long.csv", "item", item.id, item.label))
+        out.append(Entry("answers_long.csv", "item source", item.id, item_source(item)))
         scores = dict(item.scores) if item.answer == "choice" else {}
         for code, meaning in item.codes or ((SKIP, SKIP_MEANING),):
             score = f" (score {scores[code]:g})" if code in scores else ""
             out.append(Entry("answers_long.csv", f"value ({item.id})", code, meaning + score))
     return out
+
+
+def item_source(item: Item) -> str:
+    """Where an item comes from: the pilot's questionnaire (with the seed's words), or new."""
+    pilot = PILOT_ITEMS.get(item.id)
+    if item.source == Source.PILOT and pilot is not None:
+        words = " … ".join(f"“{q.text}”" for q in pilot.question)
+        text = (
+            f"pilot item: asked in the Nijmegen pilot's T0/T1 questionnaire ({pilot.citation} "
+            f"of its interim report: {words}); scale and answers as in the pilot"
+        )
+        if item.baseline is not None:
+            text += (
+                f"; pilot T0 mean {item.baseline.mean:.2f} (N={PILOT_N}), shown beside the "
+                "cohort's T0 mean in the report"
+            )
+        return text + " (docs/questionnaire.md)"
+    if item.source == Source.NEW:
+        return "new item: not in the pilot's questionnaire, no pilot figure to compare with"
+    return "unknown: found only in the data, not in the current questionnaire"
 
 
 def write_csv(path: Path, rows: Iterable[Entry]) -> None:
@@ -284,6 +307,7 @@ def render_markdown(rows: Sequence[Entry], items: Sequence[Item], tz: str) -> st
         ("participants.csv", "language"): "Language codes",
         ("events.csv", "type"): "Event types",
         ("answers_long.csv", "item"): "Questionnaire items",
+        ("answers_long.csv", "item source"): "Questionnaire items: source",
     }
     lines += ["## Codes", ""]
     for (file, column), group in groups.items():
