@@ -23,7 +23,11 @@ PARTICIPANTS = (
         "Pseudonym of the participant (P-…): stable across exports made with the same secret.",
     ),
     ("coach", "Pseudonym of the participant's current coach (C-…)."),
-    ("language", "Language of the chat (ISO 639-1 code, see below)."),
+    (
+        "language",
+        "Language of the chat at the time of the export (ISO 639-1 code, see below); the "
+        "language of each questionnaire wave is in answers_long.csv and answers_wide.csv.",
+    ),
     ("status", "Status at the time of the export (see below)."),
     ("invited_date", "Local date the invite link was made (YYYY-MM-DD)."),
     ("consent_date", "Local date the participant said yes to the chat; empty if not (yet)."),
@@ -50,6 +54,14 @@ EVENTS = (
     ),
     ("latency_s", "For answers: seconds between delivery of the question and the answer."),
 )
+LANGUAGE_OF_WAVE = (
+    "Chat language the wave was answered in (ISO 639-1 code, see the language codes): the "
+    "participant's language when the coach sent the questionnaire and when its last answer "
+    "came. Two codes joined by + (e.g. nl+ar, in that order): the language changed during the "
+    "wave, or between two sendings of it, so a single answer may be in either. Empty: not "
+    "noted (an answer from before Coachbot noted it, or the participant's personal data was "
+    "erased)."
+)
 ANSWERS_LONG = (
     ("participant", "Pseudonym of the participant."),
     (
@@ -63,10 +75,13 @@ ANSWERS_LONG = (
         f"Answer code (see the items); {SKIP} = {SKIP_MEANING}. The last answer per wave counts.",
     ),
     ("answered_at", "When it was answered, UTC, ISO 8601."),
+    ("language", LANGUAGE_OF_WAVE),
 )
 ANSWERS_WIDE = (
     ("participant", "Pseudonym of the participant; one row per participant with any answer."),
     ("coach", "Pseudonym of the participant's current coach."),
+    ("language_T0", "Chat language of the T0 questionnaire, as `language` in answers_long.csv."),
+    ("language_T1", "Chat language of the T1 questionnaire, as `language` in answers_long.csv."),
     ("<item>_T0", f"Answer code at T0 for each item; empty = not answered; {SKIP} = skipped."),
     ("<item>_T1", "Answer code at T1 for each item; empty = not answered; skip = skipped."),
 )

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.research.instrument import Baseline, baseline_for, source_of
-from bot.research.rows import EventRow, Scope, Snapshot
+from bot.research.rows import EventRow, Scope, Snapshot, SurveyLanguageRow
 from bot.research.stats import mean, paired_difference
 from bot.research.suppress import Count, Measure
 
@@ -148,6 +148,19 @@ def final_answers(events: Iterable[EventRow]) -> dict[tuple[int, str, str], Answ
             continue  # "continue later" answers nothing; the question is asked again
         answers[(e.person_id, wave, e.step)] = Answer(e.person_id, wave, e.step, e.value, e.at)
     return answers
+
+
+def wave_languages(rows: Iterable[SurveyLanguageRow]) -> dict[tuple[int, str], str]:
+    """The chat language of each (person, wave), from the languages noted when it was sent
+    and when it was completed: "ar"; or "nl+ar", in the order noted, when the language
+    changed during the wave (or between two sendings of it), so that single answers may have
+    been given in either."""
+    seen: dict[tuple[int, str], list[str]] = {}
+    for row in sorted(rows, key=lambda r: r.at):
+        codes = seen.setdefault((row.person_id, row.wave), [])
+        if row.language not in codes:
+            codes.append(row.language)
+    return {key: "+".join(codes) for key, codes in seen.items()}
 
 
 def ordered_items(known: Sequence[Item], seen: Iterable[str]) -> list[Item]:
