@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.research.instrument import BY_ID as PILOT_ITEMS
-from bot.research.instrument import PILOT_N, Source
+from bot.research.instrument import PILOT_N, Source, Wording
 from bot.research.ladder import MOMENTS, RUNGS
 from bot.research.rows import Snapshot
 from bot.research.survey import SKIP, SKIP_MEANING, WAVES, Item
@@ -266,6 +266,8 @@ def item_source(item: Item) -> str:
     pilot = PILOT_ITEMS.get(item.id)
     if item.source == Source.PILOT and pilot is not None:
         words = " … ".join(f"“{q.text}”" for q in pilot.question)
+        if pilot.wording == Wording.LABEL:
+            words += "; the report gives only this label, the question's words are Coachbot's"
         text = (
             f"pilot item: asked in the Nijmegen pilot's T0/T1 questionnaire ({pilot.citation} "
             f"of its interim report: {words}); scale and answers as in the pilot"

@@ -95,6 +95,8 @@ def test_export_writes_each_waves_language_beside_the_answers(tmp_path: Path) ->
     assert "5.98 (N=53)" in sources["life_satisfaction"]
     assert "seed line 1608" in sources["life_satisfaction"]
     assert "pilot T0 mean" not in sources["health_physical"]  # no mean in the report
+    assert "the question's words are Coachbot's" in sources["health_physical"]
+    assert "the question's words are Coachbot's" not in sources["contact_family"]
     assert "### Questionnaire items: source" in (tmp_path / "out" / "codebook.md").read_text(
         encoding="utf-8"
     )
