@@ -153,9 +153,10 @@ def test_every_translation_keeps_the_scale_ends_and_distinct_answers(code: str) 
 INFORMAL_TURKISH = re.compile(r"\b(sen|senin|sana|seni)\b|m[ıiuü]s[ıiuü]n\?|\w+s[ıiuü]n\?")
 
 
-def test_turkish_questions_say_siz() -> None:
-    for item in ITEMS:
-        shown = text("tr", f"survey.{item.id}")
+def test_turkish_questionnaire_says_siz() -> None:
+    keys = [f"survey.{item.id}" for item in ITEMS] + ["survey.none", "survey.later"]
+    for key in keys:
+        shown = text("tr", key)
         assert not INFORMAL_TURKISH.search(shown), shown
 
 
