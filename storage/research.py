@@ -1,18 +1,20 @@
-"""Read-only queries for the research views (report, export, log): plain typed rows.
+"""Queries for the research views (report, export, log): plain typed rows; and the one
+thing written for them alone, the language a questionnaire wave was answered in.
 
-Only columns of the first migration are read, plus optional ones when the table has them,
-so the research code keeps working while other features add columns. Names of participants
-and Telegram ids are never loaded: nothing downstream can leak them (coaches keep their
-name: staff, not subjects).
+Only columns of the first migration are read, plus optional ones (and tables) when they
+exist, so the research code keeps working while other features add columns. Names of
+participants and Telegram ids are never loaded: nothing downstream can leak them (coaches
+keep their name: staff, not subjects).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from storage.db import Database
-from storage.times import from_db
+from storage.db import Conn, Database
+from storage.times import from_db, to_db
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # stands in for a missing or unreadable time
 
@@ -57,6 +59,24 @@ class AppointmentRow:
     coach_id: int
     starts_at: datetime
     status: str
+
+
+class LanguageMoment(StrEnum):
+    """When a wave's language was noted."""
+
+    SENT = "sent"  # the coach sent the questionnaire: its first question goes out now
+    COMPLETED = "completed"  # its last answer came
+
+
+@dataclass(frozen=True)
+class SurveyLanguageRow:
+    """The participant's chat language at one moment of a questionnaire wave."""
+
+    person_id: int
+    wave: str
+    moment: str
+    language: str
+    at: datetime
 
 
 def _when(text: str | None) -> datetime | None:
@@ -146,6 +166,36 @@ async def appointments(db: Database) -> tuple[AppointmentRow, ...]:
             coach_id=row["coach_id"],
             starts_at=_when(row["starts_at"]) or EPOCH,
             status=row["status"],
+        )
+        for row in rows
+    )
+
+
+async def record_survey_language(
+    conn: Conn, at: datetime, person_id: int, wave: str, moment: LanguageMoment, language: str
+) -> None:
+    """Note the chat language of a questionnaire wave (inside the caller's transaction)."""
+    await conn.execute(
+        "INSERT INTO survey_languages (person_id, wave, moment, language, at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (person_id, wave, moment.value, language, to_db(at)),
+    )
+
+
+async def survey_languages(db: Database) -> tuple[SurveyLanguageRow, ...]:
+    """Every noted wave language, oldest first (none before migration 006)."""
+    if not await columns(db, "survey_languages"):
+        return ()
+    rows = await db.fetchall(
+        "SELECT person_id, wave, moment, language, at FROM survey_languages ORDER BY at, id"
+    )
+    return tuple(
+        SurveyLanguageRow(
+            person_id=row["person_id"],
+            wave=row["wave"],
+            moment=row["moment"],
+            language=row["language"],
+            at=_when(row["at"]) or EPOCH,
         )
         for row in rows
     )

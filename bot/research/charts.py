@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from bot.research.attendance import ANSWER_LABELS, OUTCOME_LABELS, Attendance
 from bot.research.engagement import MOODS, Funnel, MoodWeek, Response, Silence
+from bot.research.instrument import PILOT_N
 from bot.research.ladder import RUNGS, Ladder
 from bot.research.suppress import Count, Measure, Share
 from bot.research.survey import Surveys
@@ -230,6 +231,18 @@ def survey_means(s: Surveys) -> go.Figure | None:
             ),
         ]
     )
+    pilot = [c for c in shown if c.item.baseline is not None]
+    if pilot:
+        fig.add_trace(
+            go.Scatter(
+                x=[c.item.baseline.mean for c in pilot if c.item.baseline is not None],
+                y=[c.item.id for c in pilot],
+                mode="markers",
+                name=f"pilot T0 (N={PILOT_N})",
+                marker={"size": 13, "color": "#5f6b7a", "symbol": "line-ns-open"},
+                hovertemplate="%{y}: %{x:.2f}<extra>pilot T0</extra>",
+            )
+        )
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(
         height=max(240, 34 * len(shown) + 90),

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.research.instrument import BY_ID as PILOT_ITEMS
+from bot.research.instrument import PILOT_N, Source, Wording
 from bot.research.ladder import MOMENTS, RUNGS
 from bot.research.rows import Snapshot
 from bot.research.survey import SKIP, SKIP_MEANING, WAVES, Item
@@ -21,7 +23,11 @@ PARTICIPANTS = (
         "Pseudonym of the participant (P-…): stable across exports made with the same secret.",
     ),
     ("coach", "Pseudonym of the participant's current coach (C-…)."),
-    ("language", "Language of the chat (ISO 639-1 code, see below)."),
+    (
+        "language",
+        "Language of the chat at the time of the export (ISO 639-1 code, see below); the "
+        "language of each questionnaire wave is in answers_long.csv and answers_wide.csv.",
+    ),
     ("status", "Status at the time of the export (see below)."),
     ("invited_date", "Local date the invite link was made (YYYY-MM-DD)."),
     ("consent_date", "Local date the participant said yes to the chat; empty if not (yet)."),
@@ -48,6 +54,14 @@ EVENTS = (
     ),
     ("latency_s", "For answers: seconds between delivery of the question and the answer."),
 )
+LANGUAGE_OF_WAVE = (
+    "Chat language the wave was answered in (ISO 639-1 code, see the language codes): the "
+    "participant's language when the coach sent the questionnaire and when its last answer "
+    "came. Two codes joined by + (e.g. nl+ar, in that order): the language changed during the "
+    "wave, or between two sendings of it, so a single answer may be in either. Empty: not "
+    "noted (an answer from before Coachbot noted it, or the participant's personal data was "
+    "erased)."
+)
 ANSWERS_LONG = (
     ("participant", "Pseudonym of the participant."),
     (
@@ -61,10 +75,13 @@ ANSWERS_LONG = (
         f"Answer code (see the items); {SKIP} = {SKIP_MEANING}. The last answer per wave counts.",
     ),
     ("answered_at", "When it was answered, UTC, ISO 8601."),
+    ("language", LANGUAGE_OF_WAVE),
 )
 ANSWERS_WIDE = (
     ("participant", "Pseudonym of the participant; one row per participant with any answer."),
     ("coach", "Pseudonym of the participant's current coach."),
+    ("language_T0", "Chat language of the T0 questionnaire, as `language` in answers_long.csv."),
+    ("language_T1", "Chat language of the T1 questionnaire, as `language` in answers_long.csv."),
     ("<item>_T0", f"Answer code at T0 for each item; empty = not answered; {SKIP} = skipped."),
     ("<item>_T1", "Answer code at T1 for each item; empty = not answered; skip = skipped."),
 )
@@ -236,11 +253,34 @@ def entries(snapshot: Snapshot, items: Sequence[Item], content: Any = None) -> l
     ]
     for item in items:
         out.append(Entry("answers_long.csv", "item", item.id, item.label))
+        out.append(Entry("answers_long.csv", "item source", item.id, item_source(item)))
         scores = dict(item.scores) if item.answer == "choice" else {}
         for code, meaning in item.codes or ((SKIP, SKIP_MEANING),):
             score = f" (score {scores[code]:g})" if code in scores else ""
             out.append(Entry("answers_long.csv", f"value ({item.id})", code, meaning + score))
     return out
+
+
+def item_source(item: Item) -> str:
+    """Where an item comes from: the pilot's questionnaire (with the seed's words), or new."""
+    pilot = PILOT_ITEMS.get(item.id)
+    if item.source == Source.PILOT and pilot is not None:
+        words = " … ".join(f"“{q.text}”" for q in pilot.question)
+        if pilot.wording == Wording.LABEL:
+            words += "; the report gives only this label, the question's words are Coachbot's"
+        text = (
+            f"pilot item: asked in the Nijmegen pilot's T0/T1 questionnaire ({pilot.citation} "
+            f"of its interim report: {words}); scale and answers as in the pilot"
+        )
+        if item.baseline is not None:
+            text += (
+                f"; pilot T0 mean {item.baseline.mean:.2f} (N={PILOT_N}), shown beside the "
+                "cohort's T0 mean in the report"
+            )
+        return text + " (docs/questionnaire.md)"
+    if item.source == Source.NEW:
+        return "new item: not in the pilot's questionnaire, no pilot figure to compare with"
+    return "unknown: found only in the data, not in the current questionnaire"
 
 
 def write_csv(path: Path, rows: Iterable[Entry]) -> None:
@@ -284,6 +324,7 @@ def render_markdown(rows: Sequence[Entry], items: Sequence[Item], tz: str) -> st
         ("participants.csv", "language"): "Language codes",
         ("events.csv", "type"): "Event types",
         ("answers_long.csv", "item"): "Questionnaire items",
+        ("answers_long.csv", "item source"): "Questionnaire items: source",
     }
     lines += ["## Codes", ""]
     for (file, column), group in groups.items():

@@ -16,7 +16,7 @@ from typing import Any
 from bot.research import codebook
 from bot.research.pseudonym import Pseudonyms
 from bot.research.rows import PARTICIPANT, PersonRow, Snapshot
-from bot.research.survey import Item, final_answers, ordered_items
+from bot.research.survey import WAVES, Item, final_answers, ordered_items, wave_languages
 
 Table = tuple[list[str], list[list[str]]]
 
@@ -85,17 +85,31 @@ def events_table(snapshot: Snapshot, p: Pseudonyms) -> Table:
 
 
 def answers_tables(snapshot: Snapshot, p: Pseudonyms, items: Sequence[Item]) -> tuple[Table, Table]:
-    """(long, wide) questionnaire answers of participants."""
+    """(long, wide) questionnaire answers of participants, with each wave's chat language."""
     participants: dict[int, PersonRow] = {x.id: x for x in snapshot.participants()}
     answers = final_answers(e for e in snapshot.events if e.person_id in participants)
+    languages = wave_languages(snapshot.languages)
     long_rows = sorted(
-        [p.of(a.person_id), a.wave, a.item, a.value or "", _utc(a.at)] for a in answers.values()
+        [
+            p.of(a.person_id),
+            a.wave,
+            a.item,
+            a.value or "",
+            _utc(a.at),
+            languages.get((a.person_id, a.wave), ""),
+        ]
+        for a in answers.values()
     )
     order = [i.id for i in items]
-    header = ["participant", "coach"] + [f"{i}_{w}" for i in order for w in ("T0", "T1")]
+    header = (
+        ["participant", "coach"]
+        + [f"language_{w}" for w in ("T0", "T1")]
+        + [f"{i}_{w}" for i in order for w in ("T0", "T1")]
+    )
     wide = []
     for person_id in sorted({a.person_id for a in answers.values()}):
         row = [p.of(person_id), p.of(participants[person_id].coach_id, "coach")]
+        row += [languages.get((person_id, wave), "") for wave in ("T0", "T1")]
         for item in order:
             for wave in ("T0", "T1"):
                 answer = answers.get((person_id, wave, item))
@@ -123,11 +137,7 @@ def export(
 ) -> Exported:
     """Write participants.csv, events.csv, answers_long.csv, answers_wide.csv and codebooks."""
     folder.mkdir(parents=True, exist_ok=True)
-    seen = {
-        e.step
-        for e in snapshot.events
-        if e.type == "answer" and e.flow_id in ("intake_survey", "evaluation_survey") and e.step
-    }
+    seen = {e.step for e in snapshot.events if e.type == "answer" and e.flow_id in WAVES and e.step}
     all_items = ordered_items(items, seen)
     people = participants_table(snapshot, pseudonyms, tz)
     events = events_table(snapshot, pseudonyms)

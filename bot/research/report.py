@@ -20,6 +20,7 @@ from bot.research import charts
 from bot.research.attendance import ANSWER_LABELS, OUTCOME_LABELS
 from bot.research.engagement import MOODS
 from bot.research.figures import Figures, compute
+from bot.research.instrument import PILOT_N
 from bot.research.ladder import RUNGS
 from bot.research.rows import Scope, Snapshot, coach_ids_named, load
 from bot.research.suppress import HIDDEN, MIN_GROUP, Measure
@@ -84,6 +85,7 @@ def render_html(figures: Figures, generated: datetime) -> str:
         "outcome_labels": list(OUTCOME_LABELS.values()),
         "moods": [charts.MOOD_LABELS[m] for m in MOODS],
         "rungs": RUNGS,
+        "pilot_n": PILOT_N,
     }
     chart = {
         "funnel": c.html(charts.funnel(figures.funnel)),

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from storage import research
 from storage.db import Database
-from storage.research import AppointmentRow, EventRow, PersonRow
+from storage.research import AppointmentRow, EventRow, PersonRow, SurveyLanguageRow
 
 __all__ = [
     "COACH",
@@ -23,6 +23,7 @@ __all__ = [
     "PersonRow",
     "Scope",
     "Snapshot",
+    "SurveyLanguageRow",
     "coach_ids_named",
     "load",
     "month_of",
@@ -41,6 +42,7 @@ class Snapshot:
     people: tuple[PersonRow, ...]
     events: tuple[EventRow, ...]
     appointments: tuple[AppointmentRow, ...] = ()
+    languages: tuple[SurveyLanguageRow, ...] = ()  # the chat language of questionnaire waves
 
     def participants(self) -> list[PersonRow]:
         return [p for p in self.people if p.role == PARTICIPANT]
@@ -89,11 +91,13 @@ class Scope:
 
 
 async def load(db: Database) -> Snapshot:
-    """Read people (without names of participants), events and appointments."""
+    """Read people (without names of participants), events, appointments and the languages
+    questionnaire waves were answered in."""
     people = await research.people(db)
     events = await research.events(db)
     appointments = await research.appointments(db)
-    return Snapshot(people, events, appointments)
+    languages = await research.survey_languages(db)
+    return Snapshot(people, events, appointments, languages)
 
 
 def coach_ids_named(snapshot: Snapshot, name: str) -> frozenset[int]:

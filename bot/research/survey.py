@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.research.rows import EventRow, Scope, Snapshot
+from bot.research.instrument import Baseline, baseline_for, source_of
+from bot.research.rows import EventRow, Scope, Snapshot, SurveyLanguageRow
 from bot.research.stats import mean, paired_difference
 from bot.research.suppress import Count, Measure
 
@@ -31,6 +32,11 @@ class Item:
     `scores` turns answer codes into numbers for means: a 0–10 scale scores its number, a
     choice scores the position of its option (1 = the first option shown), so "poor … excellent"
     is 1 … 5 and "at least weekly … rarely or never" is 1 … 6.
+
+    `source` is "pilot" for an item of the Nijmegen pilot's questionnaire, "new" for one of
+    Coachbot's own, "" for an item found only in the data; `baseline` is the pilot's T0 mean,
+    set only when the item is asked with the pilot's Dutch words and scale
+    (`instrument.baseline_for`).
     """
 
     id: str
@@ -38,6 +44,8 @@ class Item:
     answer: str = "unknown"
     codes: tuple[tuple[str, str], ...] = ()
     scores: tuple[tuple[str, float], ...] = ()
+    source: str = ""
+    baseline: Baseline | None = None
 
     def score(self, value: str | None) -> float | None:
         """The number for an answer code (None for skipped, unknown or missing)."""
@@ -74,8 +82,10 @@ def items_from_content(content: Any) -> list[Item]:
     """Items in the order the questionnaire flows ask them (empty without those flows)."""
     if content is None:
         return []
-    english = getattr(content.catalogs, "by_code", {}).get("en")
+    catalogs = getattr(content.catalogs, "by_code", {})
+    english, dutch = catalogs.get("en"), catalogs.get("nl")
     messages: dict[str, str] = english.messages if english is not None else {}
+    asked: dict[str, str] = dutch.messages if dutch is not None else {}
     found: dict[str, Item] = {}
     for flow_id in WAVES:
         flow = content.flows.get(flow_id)
@@ -85,12 +95,17 @@ def items_from_content(content: Any) -> list[Item]:
             if step.kind != "ask" or step.id in found:
                 continue
             codes, scores = _codes(step, messages)
+            answer = str(step.answer or "unknown")
             found[step.id] = Item(
                 step.id,
                 _plain(messages.get(step.message or "", "")) or step.id,
-                str(step.answer or "unknown"),
+                answer,
                 codes,
                 scores,
+                source=source_of(step.id).value,
+                baseline=baseline_for(
+                    step.id, asked.get(step.message or ""), answer, step.minimum, step.maximum
+                ),
             )
     return list(found.values())
 
@@ -133,6 +148,19 @@ def final_answers(events: Iterable[EventRow]) -> dict[tuple[int, str, str], Answ
             continue  # "continue later" answers nothing; the question is asked again
         answers[(e.person_id, wave, e.step)] = Answer(e.person_id, wave, e.step, e.value, e.at)
     return answers
+
+
+def wave_languages(rows: Iterable[SurveyLanguageRow]) -> dict[tuple[int, str], str]:
+    """The chat language of each (person, wave), from the languages noted when it was sent
+    and when it was completed: "ar"; or "nl+ar", in the order noted, when the language
+    changed during the wave (or between two sendings of it), so that single answers may have
+    been given in either."""
+    seen: dict[tuple[int, str], list[str]] = {}
+    for row in sorted(rows, key=lambda r: r.at):
+        codes = seen.setdefault((row.person_id, row.wave), [])
+        if row.language not in codes:
+            codes.append(row.language)
+    return {key: "+".join(codes) for key, codes in seen.items()}
 
 
 def ordered_items(known: Sequence[Item], seen: Iterable[str]) -> list[Item]:

@@ -3,12 +3,18 @@ pause ("later") and a resume with /survey; the coach learns only that it is done
 
 from __future__ import annotations
 
+import csv
 import re
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 
+from bot.research.export import export
+from bot.research.pseudonym import Pseudonyms
+from bot.research.rows import load
 from tests.e2e.harness import (
+    AMS,
     COACH,
     REPO,
     Harness,
@@ -95,16 +101,66 @@ async def test_persian_questionnaire_with_a_skip_a_pause_and_a_resume(harness: H
     assert list(answers) == ITEMS
     assert answers["life_satisfaction"] == "7" and answers["meaningful"] == "skip"
     assert "later" not in answers.values()
+    noted = await h.deps.db.fetchall(
+        "SELECT wave, moment, language FROM survey_languages ORDER BY id"
+    )
+    assert [tuple(r) for r in noted] == [("T0", "sent", "fa"), ("T0", "completed", "fa")]
     h.emu.send_command(COACH, "/caseload")
     overview = await h.next_message(COACH, "Your participants")
     assert "📋 T0✓" in overview["text"]
     assert "7" not in overview["text"].split("📋")[1]  # no answers shown to the coach
 
 
+async def test_a_language_switch_halfway_goes_on_in_dutch_and_the_export_says_both(
+    harness: Harness, tmp_path: Path
+) -> None:
+    h = harness
+    en, nl = catalog("en"), catalog("nl")
+    await register_coach(h)
+    token = await invite_participant(h, "Leila", "English")
+    await onboard(h, LEILA, token, ["English", "Yes", "No weekly question"], "en")
+    h.emu.send_command(COACH, "/caseload")
+    for label in ("Leila", "Questionnaire", "Start (intake)"):
+        await answer(h, COACH, label)
+    await h.next_message(COACH, "Questionnaire (T0) sent to Leila")
+    await h.next_message(LEILA)  # the intro
+    first = await h.next_message(LEILA)
+    assert first["text"] == en["survey.life_satisfaction"].strip()
+    assert first["text"].endswith("0 = not satisfied at all\n10 = satisfied")
+    await h.press(LEILA, "6")
+    second = await h.next_message(LEILA)
+    assert second["text"] == en["survey.meaningful"].strip()
+
+    h.emu.send_command(LEILA, "/language")  # halfway, she goes on in Dutch
+    await answer(h, LEILA, "Nederlands")
+    await h.next_message(LEILA, nl["language.changed"].strip())
+    again = await h.next_message(LEILA)
+    assert again["text"] == nl["survey.meaningful"].strip()  # the pilot's "zinvol"
+    health = None
+    for _ in ITEMS[1:]:
+        if again["text"] == nl["survey.health_physical"].strip():
+            health = [t for t, _ in buttons(again)]
+        await h.press(LEILA, buttons(again)[0][0])
+        again = await h.next_message(LEILA)
+    assert again["text"] == nl["survey.thanks"].strip()
+    pilot = ["Slecht", "Matig", "Goed", "Zeer goed", "Uitstekend"]
+    assert health == [*pilot, nl["survey.skip"], nl["survey.later_button"]]
+
+    noted = await h.deps.db.fetchall(
+        "SELECT wave, moment, language FROM survey_languages ORDER BY id"
+    )
+    assert [tuple(r) for r in noted] == [("T0", "sent", "en"), ("T0", "completed", "nl")]
+    snapshot = await load(h.deps.db)
+    out = tmp_path / "export"
+    export(snapshot, Pseudonyms(b"a-test-secret-of-enough-length-1"), out, tz=AMS, items=())
+    with (out / "answers_wide.csv").open(encoding="utf-8", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert (row["language_T0"], row["language_T1"]) == ("en+nl", "")
+    assert (row["life_satisfaction_T0"], row["meaningful_T0"]) == ("6", "0")
+
+
 async def test_ladder_recorded_at_intake_monthly_and_at_the_end(harness: Harness) -> None:
     from datetime import datetime
-
-    from tests.e2e.harness import AMS
 
     h = harness
     await register_coach(h)

@@ -120,6 +120,14 @@ class Writer:
             )
         return self.runs
 
+    def wave_language(self, when: datetime, who: str, wave: str, moment: str, code: str) -> None:
+        """The chat language noted when a questionnaire was sent or completed."""
+        self.conn.execute(
+            "INSERT INTO survey_languages (person_id, wave, moment, language, at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (self.ids[who], wave, moment, code, to_db(when)),
+        )
+
     def appointment(self, who: str, starts: datetime) -> int:
         cur = self.conn.execute(
             "INSERT INTO appointments (participant_id, coach_id, starts_at, place, created_at,"

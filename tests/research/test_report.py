@@ -10,9 +10,11 @@ import pytest
 
 from bot.research import charts
 from bot.research.figures import Figures, compute
-from bot.research.report import UnknownCoach, build_report, make_scope
+from bot.research.instrument import baseline_for
+from bot.research.report import UnknownCoach, build_report, make_scope, shipped_content
 from bot.research.rows import Snapshot, load
 from bot.research.suppress import HIDDEN, Count, Measure, Share
+from bot.research.survey import items_from_content
 from storage.db import Database
 from tests.research import cohort
 
@@ -208,3 +210,45 @@ async def test_html_page(cohort_db: Database) -> None:
         assert name not in html and name not in text
     assert text.splitlines()[1] == "Reached: 11 invited, 10 linked, 8 consented, 7 active"
     assert "check-ins 67% (median reply 4 min)" in text
+
+
+def survey_row(html: str, item: str) -> str:
+    """The cells of one item's row in the T0/T1 table (without the label cell)."""
+    found = re.search(rf"<tr><td title=\"[^\"]*\">{item}<br>.*?</td>(.*?)</tr>", html, re.S)
+    assert found is not None, item
+    return " ".join(found.group(1).split())
+
+
+async def test_the_pilots_baseline_stands_beside_the_cohorts_t0_mean(cohort_db: Database) -> None:
+    html, _ = await build_report(cohort_db, tz=cohort.AMS, **OCTOBER)
+    assert "<th>mean T0</th><th>pilot T0 (N=53)</th>" in html
+    # Six people answered life_satisfaction at T0: mean 5.00, beside the pilot's 5.98.
+    assert survey_row(html, "life_satisfaction").startswith(
+        '<td>6</td><td>5.00</td><td class="pilot">5.98</td>'
+    )
+    # Four answered trust_people: their mean stays hidden; the pilot's figure is shown.
+    assert survey_row(html, "trust_people").startswith(
+        '<td>&lt;5</td><td>&lt;5</td><td class="pilot">5.36</td>'
+    )
+    for item, mean in (("meaningful", "6.57"), ("trust_municipality", "7.26"), ("at_home", "7.91")):
+        assert f'<td class="pilot">{mean}</td>' in survey_row(html, item)
+    # Items without a reported mean (health, self-reliance, contact) get no comparison.
+    for item in ("health_physical", "solve_difficult", "contact_family", "find_volunteer_work"):
+        assert '<td class="pilot">–</td>' in survey_row(html, item)
+    assert '"name":"pilot T0 (N=53)","x":[5.98],"y":["life_satisfaction"]' in html
+
+
+async def test_a_reworded_item_loses_the_comparison(cohort_db: Database) -> None:
+    shipped = items_from_content(shipped_content())
+    reworded = [
+        dataclasses.replace(i, baseline=baseline_for(i.id, "Hoe blij ben je?", i.answer))
+        if i.id == "life_satisfaction"
+        else i
+        for i in shipped
+    ]
+    html, _ = await build_report(cohort_db, tz=cohort.AMS, items=reworded, **OCTOBER)
+    assert '<td>6</td><td>5.00</td><td class="pilot">–</td>' in survey_row(
+        html, "life_satisfaction"
+    )
+    assert '<td class="pilot">5.36</td>' in survey_row(html, "trust_people")
+    assert '"name":"pilot T0 (N=53)"' not in html  # life_satisfaction was the only one drawn

@@ -16,6 +16,7 @@ from storage.db import Conn
 from storage.events import log_event
 from storage.people import Person, Role, Status
 from storage.people import by_id as person_by_id
+from storage.research import LanguageMoment, record_survey_language
 
 SURVEY_FLOWS = {"T0": "intake_survey", "T1": "evaluation_survey"}
 
@@ -97,6 +98,17 @@ async def ask_ladder(conn: Conn, deps: Deps, host: HostPort, participant: Person
     return True
 
 
+async def _note_language(
+    tools: Tools, conn: Conn, participant: Person, wave: str, moment: LanguageMoment
+) -> None:
+    """Note the language the questions are shown in now (the catalog the participant gets:
+    their language, or Dutch when it has none), for the research export."""
+    if wave not in SURVEY_FLOWS:
+        return
+    shown = tools.deps.content.catalogs.pick(participant.language)
+    await record_survey_language(conn, tools.deps.clock.now(), participant.id, wave, moment, shown)
+
+
 @action("request_survey")
 async def request_survey(
     tools: Tools,
@@ -118,6 +130,7 @@ async def request_survey(
         return
     now = tools.deps.clock.now()
     await log_event(conn, now, "survey_requested", participant.id, coach.id, value=wave)
+    await _note_language(tools, conn, participant, wave, LanguageMoment.SENT)
     await tools.host.start(
         conn,
         participant,
@@ -149,6 +162,7 @@ async def survey_done(
         participant.coach_id,
         value=wave,
     )
+    await _note_language(tools, conn, participant, wave, LanguageMoment.COMPLETED)
     await tools.notify_coach(conn, participant, "coach.survey_done", {"wave": wave})
 
 
