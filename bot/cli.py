@@ -105,7 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=_run)
 
-    check = sub.add_parser("check", help="validate flows, schedules and message catalogs")
+    check = sub.add_parser(
+        "check",
+        help="validate flows, schedules and message catalogs (exit 1 on errors; "
+        "warnings do not fail)",
+    )
     check.add_argument(
         "--content",
         type=Path,
@@ -184,18 +188,21 @@ def _content_dir(arg: Path | None) -> Path:
 
 
 def _check(args: argparse.Namespace) -> int:
+    """Every problem as `path:line: problem`; exit 1 on any error, warnings only inform."""
     directory = _content_dir(args.content)
-    content, problems = check_content(directory)
-    if problems or content is None:
-        for problem in problems:
-            print(problem)
-        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+    content, problems = check_content(directory, full=True)
+    for problem in problems:
+        print(problem)
+    warnings = sum(p.warning for p in problems)
+    errors = len(problems) - warnings
+    if errors or content is None:
+        print(f"{errors} problem(s) found, {warnings} warning(s)", file=sys.stderr)
         return 1
     print(
         f"ok: {len(content.flows)} flows, {len(content.catalogs.codes)} languages "
         f"({', '.join(content.catalogs.codes)}), "
         f"{len(content.schedules.appointment_reminders)} reminders, "
-        f"{len(content.places)} places"
+        f"{len(content.places)} places; {warnings} warning(s)"
     )
     return 0
 
