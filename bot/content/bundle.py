@@ -17,7 +17,8 @@ from bot.engine.model import Flow
 
 log = logging.getLogger(__name__)
 
-# Keys the host itself uses (outside flow files); every catalog must have them.
+# Keys the host itself uses (outside flow files); every catalog must have them. Each one
+# also says in variables.HOST_VARS which variables the host passes (a test checks).
 HOST_KEYS = frozenset(
     {
         "appointment.new",
