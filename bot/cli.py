@@ -188,22 +188,25 @@ def _content_dir(arg: Path | None) -> Path:
 
 
 def _check(args: argparse.Namespace) -> int:
-    """Every problem as `path:line: problem`; exit 1 on any error, warnings only inform."""
+    """Every problem as `path:line: problem`; exit 1 on any error, warnings only inform
+    (then the `ok:` summary comes first, as without warnings)."""
     directory = _content_dir(args.content)
     content, problems = check_content(directory, full=True)
-    for problem in problems:
-        print(problem)
-    warnings = sum(p.warning for p in problems)
-    errors = len(problems) - warnings
+    warnings = [p for p in problems if p.warning]
+    errors = len(problems) - len(warnings)
     if errors or content is None:
-        print(f"{errors} problem(s) found, {warnings} warning(s)", file=sys.stderr)
+        for problem in problems:
+            print(problem)
+        print(f"{errors} problem(s) found, {len(warnings)} warning(s)", file=sys.stderr)
         return 1
     print(
         f"ok: {len(content.flows)} flows, {len(content.catalogs.codes)} languages "
         f"({', '.join(content.catalogs.codes)}), "
         f"{len(content.schedules.appointment_reminders)} reminders, "
-        f"{len(content.places)} places; {warnings} warning(s)"
+        f"{len(content.places)} places; {len(warnings)} warning(s)"
     )
+    for warning in warnings:
+        print(warning)
     return 0
 
 
