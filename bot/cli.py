@@ -105,7 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=_run)
 
-    check = sub.add_parser("check", help="validate flows, schedules and message catalogs")
+    check = sub.add_parser(
+        "check",
+        help="validate flows, schedules and message catalogs (exit 1 on errors; "
+        "warnings do not fail)",
+    )
     check.add_argument(
         "--content",
         type=Path,
@@ -184,19 +188,25 @@ def _content_dir(arg: Path | None) -> Path:
 
 
 def _check(args: argparse.Namespace) -> int:
+    """Every problem as `path:line: problem`; exit 1 on any error, warnings only inform
+    (then the `ok:` summary comes first, as without warnings)."""
     directory = _content_dir(args.content)
-    content, problems = check_content(directory)
-    if problems or content is None:
+    content, problems = check_content(directory, full=True)
+    warnings = [p for p in problems if p.warning]
+    errors = len(problems) - len(warnings)
+    if errors or content is None:
         for problem in problems:
             print(problem)
-        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        print(f"{errors} problem(s) found, {len(warnings)} warning(s)", file=sys.stderr)
         return 1
     print(
         f"ok: {len(content.flows)} flows, {len(content.catalogs.codes)} languages "
         f"({', '.join(content.catalogs.codes)}), "
         f"{len(content.schedules.appointment_reminders)} reminders, "
-        f"{len(content.places)} places"
+        f"{len(content.places)} places; {len(warnings)} warning(s)"
     )
+    for warning in warnings:
+        print(warning)
     return 0
 
 

@@ -11,11 +11,14 @@ from bot.content.catalog import FALLBACK, Catalog, Catalogs, load_catalogs
 from bot.content.flows import FlowSet, load_flows
 from bot.content.problems import ContentError, Problem, line_of, read_yaml
 from bot.content.schedules import Place, Schedules, load_places, load_schedules
+from bot.content.texts import check_texts
+from bot.content.variables import nudge_texts
 from bot.engine.model import Flow
 
 log = logging.getLogger(__name__)
 
-# Keys the host itself uses (outside flow files); every catalog must have them.
+# Keys the host itself uses (outside flow files); every catalog must have them. Each one
+# also says in variables.HOST_VARS which variables the host passes (a test checks).
 HOST_KEYS = frozenset(
     {
         "appointment.new",
@@ -175,8 +178,12 @@ def shipped_content_dir() -> Path:
     return packaged if (packaged / "flows").is_dir() else here.parent
 
 
-def check_content(directory: Path) -> tuple[Content | None, list[Problem]]:
-    """Load and cross-check everything; the content is None when anything is wrong."""
+def check_content(directory: Path, *, full: bool = False) -> tuple[Content | None, list[Problem]]:
+    """Load and cross-check everything; the content is None when anything fatal is wrong.
+
+    `full` (`coachbot check`) also renders the messages with sample values and looks at
+    their words and buttons (bot/content/texts.py): slower, and nothing the bot needs to
+    start, so loading for a run leaves it out."""
     problems: list[Problem] = []
     flows_dir, messages_dir = directory / "flows", directory / "messages"
     for folder in (flows_dir, messages_dir):
@@ -190,6 +197,7 @@ def check_content(directory: Path) -> tuple[Content | None, list[Problem]]:
     places = load_places(flows_dir, problems)
     _flow_rules(flowset, problems)
     _check_keys(flowset, catalogs, problems)
+    check_texts(flowset.flows, catalogs, schedules, problems, full=full)
     for name in sorted(HOST_FLOWS - set(flowset.flows)):
         problems.append(Problem(str(flows_dir), 0, f"flow {name!r} is missing (the bot uses it)"))
     tz = ZoneInfo("Europe/Amsterdam")
@@ -217,8 +225,9 @@ def load_content(directory: Path) -> Content:
     content, problems = check_content(directory)
     if content is None:
         raise ContentError([p for p in problems if p.fatal])
-    if problems:
-        log.warning("%d content problem(s); run `coachbot check` for details", len(problems))
+    errors = [p for p in problems if not p.warning]
+    if errors:
+        log.warning("%d content problem(s); run `coachbot check` for details", len(errors))
     return content
 
 
@@ -249,11 +258,8 @@ def _flow_rules(flowset: FlowSet, problems: list[Problem]) -> None:
                 problems.append(
                     Problem(flow.path, step.line, f"start_flow: unknown flow {target!r}")
                 )
-    nudge = flowset.flows.get("nudge")
-    if nudge is not None and "which" in nudge.steps:
-        for option in nudge.steps["which"].options:
-            key = "nudge.own" if option.value == "own" else f"nudge.{option.value}"
-            flowset.keys.setdefault(key, (nudge.path, nudge.steps["which"].line))
+    for key, path, line in nudge_texts(flowset.flows):
+        flowset.keys.setdefault(key, (path, line))
 
 
 def _broken(catalog: Catalog) -> set[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_datetime, format_time
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, pass_context
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes, pass_context
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
@@ -38,7 +38,18 @@ class Catalog:
     reviewed: bool  # reviewed by a native speaker
     messages: dict[str, str]
     path: str = ""
-    lines: dict[str, int] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)  # the line of each key
+    # The line of each message's first line of text: the key's line, or the next one for a
+    # block (`|`); a template's line 3 is file line `starts[key] + 2`.
+    starts: dict[str, int] = field(default_factory=dict)
+    reviewed_line: int = 1
+    # Each message parsed once, at load (the check reads its variables from it).
+    trees: dict[str, nodes.Template] = field(default_factory=dict, repr=False, compare=False)
+
+    def line_in(self, key: str, template_line: int | None) -> int:
+        """The file line of line `template_line` (1-based) of message `key`."""
+        start = self.starts.get(key, self.lines.get(key, 1))
+        return start + max(template_line or 1, 1) - 1
 
 
 def _when(value: Any, ctx: Context) -> datetime:
@@ -162,18 +173,20 @@ def load_catalogs(directory: Path, problems: list[Problem]) -> dict[str, Catalog
             problems.append(Problem(p, line_of(data, "direction"), "direction must be ltr or rtl"))
         messages: dict[str, str] = {}
         lines: dict[str, int] = {}
+        starts: dict[str, int] = {}
+        trees: dict[str, nodes.Template] = {}
         for key, text in data["messages"].items():
             line = line_of(data, "messages", key)
             lines[str(key)] = line
+            # A block scalar (`|`) starts on the line after its key.
+            block = isinstance(text, LiteralScalarString | FoldedScalarString)
+            start = starts[str(key)] = data["messages"].lc.value(key)[0] + (2 if block else 1)
             if not isinstance(text, str) or not text.strip():
                 problems.append(Problem(p, line, f"message {key!r} is empty"))
                 continue
             try:
-                env.parse(text)
+                tree = env.parse(text)
             except TemplateSyntaxError as err:
-                # A block scalar (`|`) starts on the line after its key.
-                block = isinstance(text, LiteralScalarString | FoldedScalarString)
-                start = data["messages"].lc.value(key)[0] + (2 if block else 1)
                 problems.append(
                     Problem(
                         p,
@@ -182,7 +195,19 @@ def load_catalogs(directory: Path, problems: list[Problem]) -> dict[str, Catalog
                     )
                 )
                 continue
+            # Parsing does not know filters: `{{ when | dat }}` would fail only when sent.
+            unknown = _unknown_filter(env, tree)
+            if unknown is not None:
+                problems.append(
+                    Problem(
+                        p,
+                        start + unknown.lineno - 1,
+                        f"message {key!r}: template syntax error: no filter named {unknown.name!r}",
+                    )
+                )
+                continue
             messages[str(key)] = str(text)
+            trees[str(key)] = tree
         catalogs[code] = Catalog(
             code,
             str(data["name"]),
@@ -192,5 +217,12 @@ def load_catalogs(directory: Path, problems: list[Problem]) -> dict[str, Catalog
             messages,
             p,
             lines,
+            starts,
+            line_of(data, "reviewed") if "reviewed" in data else 1,
+            trees,
         )
     return catalogs
+
+
+def _unknown_filter(env: SandboxedEnvironment, tree: nodes.Template) -> nodes.Filter | None:
+    return next((f for f in tree.find_all(nodes.Filter) if f.name not in env.filters), None)

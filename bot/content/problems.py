@@ -1,4 +1,10 @@
-"""Content problems, reported as `path:line: problem`."""
+"""Content problems, reported as `path:line: problem` (`path:line: warning: problem`).
+
+Three kinds, from worst to mildest:
+- fatal: the bot cannot run on this content (a broken flow, a Dutch text missing);
+- error: the bot runs (Dutch fills in), but `coachbot check` fails (exit 1);
+- warning: worth a look (a long button label, an unreviewed catalog); the check passes.
+"""
 
 from __future__ import annotations
 
@@ -21,9 +27,20 @@ class Problem:
     # A non-fatal problem (a text missing in a language other than Dutch) is reported by
     # `coachbot check` but the bot still runs, falling back to Dutch for that text.
     fatal: bool = True
+    # A warning never fails the check (and is never fatal).
+    warning: bool = False
+
+    def __post_init__(self) -> None:
+        if self.warning and self.fatal:
+            raise ValueError("a warning cannot be fatal")
+
+    @classmethod
+    def warn(cls, path: str, line: int, message: str) -> Problem:
+        return cls(path, line, message, fatal=False, warning=True)
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        kind = "warning: " if self.warning else ""
+        return f"{self.path}:{self.line}: {kind}{self.message}"
 
 
 class ContentError(CoachbotError):

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.content.labels import graphemes
 from bot.deps import Deps
+from bot.engine.model import SCALE_OPTIONS
 from storage import outbox as storage_outbox
 from storage.db import Conn
 from storage.outbox import Button, Copy, EditButtons, Keyboard, Payload, Text
@@ -33,9 +35,22 @@ class Meta:
 
 
 def layout(buttons: Sequence[Button]) -> Keyboard:
-    """Rows of buttons that fit a phone: many per row when short, one when long."""
-    longest = max((len(b.label) for b in buttons), default=0)
+    """Rows of buttons that fit a phone (the one place that decides).
+
+    A 0–10 scale takes two rows, 0–5 and 6–10, and its extra answers ("rather not say",
+    "later") share one row below: three rows instead of thirteen. Other buttons go many
+    to a row when short, one to a row when long (length in graphemes, as a reader sees it).
+    """
+    if tuple(b.label for b in buttons[: len(SCALE_OPTIONS)]) == SCALE_OPTIONS:
+        numbers, extras = buttons[: len(SCALE_OPTIONS)], buttons[len(SCALE_OPTIONS) :]
+        half = (len(numbers) + 1) // 2
+        return _rows(numbers[:half], half) + _rows(numbers[half:], half) + _rows(extras, 2)
+    longest = max((graphemes(b.label) for b in buttons), default=0)
     per_row = 6 if longest <= 3 else 4 if longest <= 6 else 2 if longest <= 14 else 1
+    return _rows(buttons, per_row)
+
+
+def _rows(buttons: Sequence[Button], per_row: int) -> Keyboard:
     return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
 
 

@@ -50,13 +50,21 @@ class Quote:
 
 @dataclass(frozen=True)
 class Anchor:
-    """One labelled answer: its code, the shipped Dutch and English, and the seed's line
-    with the same label (None: the label is Coachbot's, the report gives none)."""
+    """One labelled answer: its code, the pilot's Dutch and its English, and the seed's
+    line with the same label (None: the label is Coachbot's, the report gives none).
+    `button` is the shipped (Dutch, English) label when the pilot's does not fit a phone
+    button (at most 20 characters): shorter, with the same meaning."""
 
     code: str
     dutch: str
     english: str
     seed: Quote | None = None
+    button: tuple[str, str] | None = None
+
+    @property
+    def shipped(self) -> tuple[str, str]:
+        """The (Dutch, English) button label the bot shows."""
+        return self.button or (self.dutch, self.english)
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,12 @@ AGREE = (
     ("4", "Eens", "Agree"),
     ("5", "Helemaal eens", "Completely agree"),
 )
+# Pilot labels longer than a phone button: the button says the same in fewer words.
+BUTTONS = {
+    ("agree", "3"): ("Neutraal", "Neutral"),
+    ("contact", "weekly"): ("Elke week of vaker", "At least once a week"),
+    ("contact", "less"): ("Niet elke maand", "Less than monthly"),
+}
 HEALTH = (
     ("poor", "Slecht", "Poor", 1582),
     ("fair", "Matig", "Fair", 1584),
@@ -130,7 +144,10 @@ CONTACT = (
 
 def _agree(lines: tuple[int, ...]) -> tuple[Anchor, ...]:
     pairs = zip(AGREE, lines, strict=True)
-    return tuple(Anchor(code, nl, en, _q(nl, line)) for (code, nl, en), line in pairs)
+    return tuple(
+        Anchor(code, nl, en, _q(nl, line), BUTTONS.get(("agree", code)))
+        for (code, nl, en), line in pairs
+    )
 
 
 def _health() -> tuple[Anchor, ...]:
@@ -138,7 +155,10 @@ def _health() -> tuple[Anchor, ...]:
 
 
 def _contact() -> tuple[Anchor, ...]:
-    return tuple(Anchor(code, nl, en, _q(nl, line)) for code, nl, en, line in CONTACT)
+    return tuple(
+        Anchor(code, nl, en, _q(nl, line), BUTTONS.get(("contact", code)))
+        for code, nl, en, line in CONTACT
+    )
 
 
 LIFE_SCALE = _q("Schaal 0-10; 10 is zinvol/tevreden; N=53 / N=339", 1612)
@@ -435,7 +455,8 @@ def _answers(item: PilotItem) -> str:
     parts = []
     for a in item.anchors:
         origin = a.seed.where if a.seed else "Coachbot's"
-        parts.append(f"`{a.code}` {_cell(a.dutch)} ({origin})")
+        button = f"; button: {_cell(a.button[0])}" if a.button else ""
+        parts.append(f"`{a.code}` {_cell(a.dutch)} ({origin}{button})")
     if item.answer == "scale":
         return "0–10: " + " · ".join(parts)
     return " · ".join(parts)

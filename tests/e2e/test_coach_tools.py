@@ -243,7 +243,7 @@ async def test_followups_after_the_end_keep_local_time_across_dst(harness: Harne
     h = harness
     await setup(h, checkin="Çarşamba")
     await caseload_action(h, "Ayşe", "End trajectory")
-    for label in ("Volunteering place found", "4 Volunteering", "Yes"):
+    for label in ("Volunteer work", "4 Volunteering", "Yes"):
         await h.next_message(COACH)
         await h.press(COACH, label)
     done = await h.next_message(COACH, "ended")

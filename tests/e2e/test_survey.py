@@ -69,6 +69,9 @@ async def test_persian_questionnaire_with_a_skip_a_pause_and_a_resume(harness: H
     labels = [t for t, _ in buttons(first)]
     assert labels[:11] == [str(n) for n in range(11)]
     assert labels[11:] == [fa["survey.skip"], fa["survey.later_button"]]
+    # Three rows on the phone: 0–5, 6–10, then "rather not say" and "later" side by side.
+    rows = [[b["text"] for b in row] for row in first["reply_markup"]["inline_keyboard"]]
+    assert rows == [labels[0:6], labels[6:11], labels[11:]]
     assert first["text"] == fa["survey.life_satisfaction"].strip()
     await h.press(LEILA, "7")
     second = await h.next_message(LEILA)
@@ -174,10 +177,10 @@ async def test_ladder_recorded_at_intake_monthly_and_at_the_end(harness: Harness
     await h.travel_to(datetime(2026, 11, 19, 9, 0, tzinfo=AMS))
     asked = await h.next_message(COACH, "Which step of the participation ladder is Leila")
     assert len(buttons(asked)) == 6
-    await h.press(COACH, "3 Organised")
+    await h.press(COACH, "3 Group")
     await h.next_message(COACH, "Noted")
     h.emu.send_command(COACH, "/caseload")
-    for label in ("Leila", "End trajectory", "Volunteering place found", "4 Volunteering", "Yes"):
+    for label in ("Leila", "End trajectory", "Volunteer work", "4 Volunteering", "Yes"):
         await answer(h, COACH, label)
     await h.next_message(COACH, "ended")
     rows = await h.deps.db.fetchall(

@@ -81,8 +81,8 @@ def test_shipped_dutch_english_scale_and_anchors_are_the_tables(
         assert item.english.splitlines()[-2:] == [f"0 = {low.english}", f"10 = {high.english}"]
     else:
         assert tuple(o.value for o in answers) == item.codes
-        assert [text("nl", o.label) for o in answers] == [a.dutch for a in item.anchors]
-        assert [text("en", o.label) for o in answers] == [a.english for a in item.anchors]
+        assert [text("nl", o.label) for o in answers] == [a.shipped[0] for a in item.anchors]
+        assert [text("en", o.label) for o in answers] == [a.shipped[1] for a in item.anchors]
     assert [o.value for o in step.options if o.value in SPECIAL] == ["skip", "later"]
 
 
