@@ -66,6 +66,7 @@ class Dispatcher:
         self._landed: list[tuple[OutboxRow, int]] = []  # sent, not yet recorded
         self._wake = asyncio.Event()  # something to look at: a new row, a landed send
         self._urgent = asyncio.Event()  # someone waits for an answer: replies first
+        self._interrupted = False  # the last look stopped early for a reply
         self._lock = asyncio.Lock()
         self._daily_lock = asyncio.Lock()
         self._stopped = False
@@ -152,7 +153,7 @@ class Dispatcher:
                 if drain:
                     await self._land_all()
                 handled += sent
-                if sent == 0 or blocked:
+                if (sent == 0 and not self._interrupted) or blocked:
                     break
             self._more = fired >= BATCH
             return handled
@@ -172,6 +173,7 @@ class Dispatcher:
         now = self.deps.clock.now()
         rows = await outbox.due(self.deps.db.conn, now, SEND_BATCH)
         handled, blocked = 0, False
+        self._interrupted = False
         busy_chats: set[int] = set()
         try:
             for row in rows:
@@ -189,9 +191,11 @@ class Dispatcher:
                     continue
                 # Edits are not new messages: Telegram's 30 per second does not count them.
                 counted = row.kind != OutboxKind.EDIT
-                while counted and not self._global.take(loop.time()):
-                    await self._record_landed()  # use the wait
-                    await asyncio.sleep(self._global.wait(loop.time()))
+                if counted and not await self._place_in_window():
+                    bucket.give_back()
+                    self._urgent.clear()
+                    self._interrupted = True
+                    break  # a reply came while waiting: look again, replies first
                 while len(self._flying) >= self._in_flight:
                     await asyncio.wait(set(self._flying.values()), return_when=FIRST_COMPLETED)
                 async with self.deps.db.transaction() as conn:
@@ -215,6 +219,17 @@ class Dispatcher:
         if blocked and handled == 0:
             await asyncio.sleep(0.2)  # a chat is pacing; wait a moment before the next look
         return handled, blocked and handled == 0
+
+    async def _place_in_window(self) -> bool:
+        """Wait for a place in Telegram's 30 per second; False when someone started waiting
+        for an answer meanwhile (their reply goes first)."""
+        loop = asyncio.get_running_loop()
+        while not self._global.take(loop.time()):
+            await self._record_landed()  # use the wait
+            if self._urgent.is_set():
+                return False
+            await asyncio.sleep(self._global.wait(loop.time()))
+        return True
 
     async def _flight(self, row: OutboxRow) -> None:
         """One send in the air; its landing is recorded by the next transaction."""
