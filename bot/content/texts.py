@@ -50,6 +50,10 @@ LATIN_WORDS = frozenset(
         # Telegram's own button, quoted as the app shows it: Telegram has no Tigrinya
         # interface, so a Tigrinya reader sees the English one.
         "Reply",
+        # Dutch words of the letters a participant gets, given beside the translation so
+        # the word on paper is recognised (the consent texts).
+        "gemeente",
+        "uitkering",
     }
 )
 # Stripped before looking for Latin words: placeholders and tags, `code`, /commands, links.

@@ -25,7 +25,9 @@ from typing import Any
 from bot.engine.model import Flow
 
 # --- flows ---------------------------------------------------------------------------
-FLOW = frozenset({"name", "coach", "language", "until", "answers"})
+# FlowHost.context: the retention terms the privacy texts state (bot/host/privacy.py)
+PRIVACY = frozenset({"followup_months", "retention_months"})
+FLOW = frozenset({"name", "coach", "language", "until", "answers"}) | PRIVACY
 STAFF = frozenset({"participant", "from_coach", "to_coach"})
 NOTIFY = frozenset({"name", "participant", "checkin", "language", "answers"})
 NUDGE = frozenset({"name", "coach", "text"})
@@ -38,7 +40,8 @@ FOLLOWUP = frozenset({"followup"})
 
 # --- the host's own messages ---------------------------------------------------------
 _SAY = frozenset({"name"})  # outbox.say adds the reader's name
-_CONTEXT = frozenset({"name", "coach", "language"})  # FlowHost.context (until: if paused)
+# FlowHost.context (until: if paused)
+_CONTEXT = frozenset({"name", "coach", "language"}) | PRIVACY
 _ANON = frozenset({"name", "coach"})  # a reply to someone the bot does not know (yet)
 _NOTIFY = NOTIFY - {"answers"}  # Tools.notify_coach called by host code
 _HEADER = frozenset({"participant", "checkin", "language"})  # Tools.describe, no name
@@ -166,6 +169,8 @@ SAMPLES: dict[str, Any] = {
     "count": 3,
     "days": 14,
     "months": 5,
+    "followup_months": 6,
+    "retention_months": 24,
     "max": 40,
     "followup": 1,
     "appointment_id": 7,

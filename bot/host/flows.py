@@ -21,6 +21,7 @@ from bot.engine.model import AnswerType, Flow, Option, StepKind
 from bot.host import sources
 from bot.host.actions import perform
 from bot.host.actions.questionnaire import NAVIGATION
+from bot.host.privacy import privacy_terms
 from bot.host.tools import Tools
 from storage import appointments, runs, timers
 from storage import outbox as storage_outbox
@@ -442,13 +443,15 @@ class FlowHost:
         return appointment is None or appointment.attendance is None
 
     async def context(self, conn: aiosqlite.Connection, person: Person) -> dict[str, Any]:
-        """Variables every message may use: name, coach, language (own name)."""
+        """Variables every message may use: name, coach, language (own name), and the
+        retention terms the privacy texts state (`followup_months`, `retention_months`)."""
         coach = await person_by_id(conn, person.coach_id)
         catalogs = self.deps.content.catalogs
         context: dict[str, Any] = {
             "name": person.name,
             "coach": coach.name if coach else "",
             "language": catalogs.by_code[catalogs.pick(person.language)].name,
+            **privacy_terms(self.deps.content.schedules),
         }
         if person.paused_until:
             context["until"] = from_db(person.paused_until).isoformat()

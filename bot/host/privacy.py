@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.content.schedules import parse_offset
+from bot.content.schedules import Schedules, parse_offset
 from bot.deps import Deps
 from storage import erasure
 from storage.db import Conn
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 # (they go out at once), then rarely (a send that fails is retried with backoff).
 SETTLE_FIRST_S = 0.1
 SETTLE_MAX_S = 30.0
+# The length of a month when retention counts in days.
+DAYS_PER_MONTH = 30.44
 
 
 async def my_data(conn: Conn, person_id: int) -> dict[str, Any]:
@@ -91,20 +94,30 @@ def settle_erasures(deps: Deps) -> asyncio.Task[None]:
     return settler.task
 
 
+def last_followup_days(schedules: Schedules) -> float:
+    """How many days after the end of a trajectory its last follow-up comes (0 without
+    follow-ups): `3mo` counts as 3 × 30.44 days, `2w` as 14."""
+    offsets = (parse_offset(o) for o in schedules.followups.after)
+    return max((n * (DAYS_PER_MONTH if unit == "mo" else 7) for n, unit in offsets), default=0.0)
+
+
+def privacy_terms(schedules: Schedules) -> dict[str, int]:
+    """What the privacy texts say about keeping data, from the settings retention runs on:
+    `followup_months`, the last follow-up after the end of a trajectory in whole months
+    (rounded up: `6mo` → 6, `3w` → 1), and `retention_months`, how long after that the
+    data is kept. Every message may use both (the host puts them in its context)."""
+    months = round(last_followup_days(schedules) / DAYS_PER_MONTH, 6)
+    return {"followup_months": math.ceil(months), "retention_months": schedules.retention_months}
+
+
 def retention_cutoffs(deps: Deps) -> tuple[datetime, datetime]:
     """(ended before, created before) for `erasure.due_for_retention`: participants whose
     trajectory ended more than `retention_months` ago (after the last follow-up has had its
     time), and those who declined or stopped without one that long ago."""
     schedules = deps.content.schedules
     # The last follow-up comes this long after the end; retention counts from there.
-    last = max(
-        (parse_offset(o) for o in schedules.followups.after),
-        key=lambda o: o[0] * (30.44 if o[1] == "mo" else 7),
-        default=(0, "w"),
-    )
-    followup_days = last[0] * (30.44 if last[1] == "mo" else 7)
-    cutoff = deps.clock.now() - timedelta(days=round(schedules.retention_months * 30.44))
-    ended_before = cutoff - timedelta(days=round(followup_days))
+    cutoff = deps.clock.now() - timedelta(days=round(schedules.retention_months * DAYS_PER_MONTH))
+    ended_before = cutoff - timedelta(days=round(last_followup_days(schedules)))
     return ended_before, cutoff
 
 

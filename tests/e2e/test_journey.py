@@ -28,7 +28,7 @@ async def test_turkish_participant_journey(harness: Harness) -> None:
     await register_coach(h)
     token = await invite_participant(h, "Ayşe", "Türkçe")
 
-    # Onboarding, all in Turkish: language, consent, check-in on Wednesday morning.
+    # Onboarding, all in Turkish: language, what this is, consent, check-in on Wednesday morning.
     h.emu.send_command(AYSE, "/start", args=token)
     hello = await h.next_message(AYSE)
     assert "Ayşe" in hello["text"] and "Sanne" in hello["text"]
@@ -36,7 +36,10 @@ async def test_turkish_participant_journey(harness: Harness) -> None:
     assert {"Nederlands", "English", "العربية"} <= {t for t, _ in buttons(hello)}
     await h.press(AYSE, "Türkçe")
     explain = await h.next_message(AYSE)
-    assert "/pause" in explain["text"]
+    assert "(gemeente)" in explain["text"]  # who writes: the municipality's assistant
+    await h.next_message(AYSE)  # who sees what
+    kept = await h.next_message(AYSE)  # how long, /mydata, /forget, /stop
+    assert "/forget" in kept["text"] and "24" in kept["text"]
     consent = await h.next_message(AYSE)
     assert next(t for t, _ in buttons(consent)).startswith("Evet")
     await h.press(AYSE, "Evet")

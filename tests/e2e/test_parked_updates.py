@@ -38,7 +38,7 @@ from tests.e2e.harness import REPO, TOKEN, Harness, buttons, invite_participant,
 SARA = 3001
 SECRET = "s3cret-Token_for-tests"
 LANGUAGE_QUESTION = "Which language do you want?"
-CONSENT_QUESTION = "Is that OK?"
+CONSENT_QUESTION = "Do you want to take part?"
 EXPORT_SECRET = "a-pseudonym-secret-for-the-tests-0123456789"
 
 # The write lock from another process: BEGIN IMMEDIATE, held until a line arrives on stdin.
