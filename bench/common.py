@@ -592,6 +592,8 @@ class Child:
     async def stop(self, timeout: float = 10.0) -> dict[str, Any]:
         assert self.proc is not None
         stats: dict[str, Any] = {}
+        if "--profile" in self.args:
+            timeout = max(timeout, 300.0)  # writing a long profile takes a while
         if self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
             with contextlib.suppress(TimeoutError, RuntimeError):

@@ -184,6 +184,9 @@ def load_catalogs(directory: Path, problems: list[Problem]) -> dict[str, Catalog
             if not isinstance(text, str) or not text.strip():
                 problems.append(Problem(p, line, f"message {key!r} is empty"))
                 continue
+            if "{" not in text:  # plain text: no template to parse (most messages)
+                messages[str(key)] = str(text)
+                continue
             try:
                 tree = env.parse(text)
             except TemplateSyntaxError as err:

@@ -8,10 +8,15 @@ Three kinds, from worst to mildest:
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import ruamel.yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
@@ -51,12 +56,67 @@ class ContentError(CoachbotError):
         self.problems = problems
 
 
-def read_yaml(path: Path, problems: list[Problem]) -> Any:
-    """Parse a YAML file keeping line numbers; a syntax error becomes a Problem."""
-    yaml = YAML(typ="rt")
+def cache_dir() -> Path | None:
+    """Where parsed content is kept between starts: `COACHBOT_CACHE_DIR`, else the user's
+    cache folder; None (no cache) when `COACHBOT_CACHE_DIR` is empty."""
+    configured = os.environ.get("COACHBOT_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "coachbot" / "content"
+
+
+def _cache_key(data: bytes) -> str:
+    # The parse depends on the bytes, the parser and the pickle format of this Python.
+    salt = f"{ruamel.yaml.__version__}/{sys.version_info[:2]}/{pickle.HIGHEST_PROTOCOL}"
+    return hashlib.sha256(salt.encode() + data).hexdigest()
+
+
+def _from_cache(folder: Path, key: str) -> Any:
+    """The parse stored under `key`, or None. Only a file of our own, in a folder no one else
+    may write, is read: unpickling runs code."""
+    path = folder / f"{key}.pickle"
     try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.load(fh)
+        for checked in (folder, path):
+            stat = checked.stat()
+            if stat.st_uid != os.getuid() or stat.st_mode & 0o022:
+                return None
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    except Exception:  # missing, unreadable or from another version: parse again
+        return None
+
+
+def _to_cache(folder: Path, key: str, value: Any) -> None:
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = folder / f".{key}.{os.getpid()}.tmp"
+        with tmp.open("wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, folder / f"{key}.pickle")
+    except Exception:  # a read-only home, a full disk: the next start parses again
+        return
+
+
+def read_yaml(path: Path, problems: list[Problem]) -> Any:
+    """Parse a YAML file keeping line numbers; a syntax error becomes a Problem.
+
+    Parsing with line numbers is slow (ruamel's round-trip parser is pure Python: about
+    0.1 s per catalog, most of a start-up), so a parse is kept in the cache folder under the
+    hash of the file's bytes and reused while the file is unchanged."""
+    try:
+        data = path.read_bytes()
+        folder = cache_dir()
+        key = _cache_key(data)
+        if folder is not None:
+            cached = _from_cache(folder, key)
+            if cached is not None:
+                return cached
+        parsed = YAML(typ="rt").load(data.decode("utf-8"))
+        if folder is not None and parsed is not None:
+            _to_cache(folder, key, parsed)
+        return parsed
     except MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else 1

@@ -46,7 +46,7 @@ def test_a_misspelt_variable_is_reported_with_file_line_and_name(tmp_path: Path)
     mine = [str(p) for p in problems if "nmae" in p.message]
     assert mine == [
         f"{path}:{line}: undefined variable 'nmae' in message 'checkin.thanks' "
-        "(it gets: answers, coach, language, name, until)"
+        "(it gets: answers, coach, followup_months, language, name, retention_months, until)"
     ]
     assert content is not None  # Turkish falls back to Dutch: the bot can still run
 
