@@ -18,8 +18,6 @@ log = logging.getLogger(__name__)
 # Keys the host itself uses (outside flow files); every catalog must have them.
 HOST_KEYS = frozenset(
     {
-        "appointment.new",
-        "appointment.moved",
         "appointment.cancelled",
         "help.participant",
         "help.coach",
@@ -89,7 +87,6 @@ HOST_KEYS = frozenset(
         "nudge.none_scheduled",
         "nudge.not_now",
         "pause.by_coach",
-        "trajectory.ended",
         "away.set",
         "away.you_are_backup",
         "away.back",
@@ -120,6 +117,10 @@ HOST_KEYS = frozenset(
         "cmd.pause",
         "cmd.stop",
         "cmd.coach",
+        "coach.nudges_stopped",
+        "decline.restarted.checkin",
+        "decline.restarted.reminder",
+        "decline.restarted.nudge",
     }
 )
 # Flows the host starts by name.
@@ -151,6 +152,9 @@ HOST_FLOWS = frozenset(
         "evaluation_survey",
         "start_survey",
         "ladder",
+        "appointment_new",
+        "appointment_moved",
+        "nudge_message",
     }
 )
 
@@ -240,8 +244,9 @@ def _check_keys(flowset: FlowSet, catalogs: dict[str, Catalog], problems: list[P
 
 
 def _flow_rules(flowset: FlowSet, problems: list[Problem]) -> None:
-    """Rules that tie flows to each other and to the host: chained flows exist, and every
-    content nudge has its participant text (`nudge.<option>`)."""
+    """Rules that tie flows to each other and to the host: chained flows exist, every
+    content nudge has its participant text (`nudge.<option>`), and every reason to end a
+    trajectory its own goodbye (`trajectory.ended.<reason>`)."""
     for flow in flowset.flows.values():
         for step in flow.steps.values():
             target = step.params.get("flow") if step.action == "start_flow" else None
@@ -254,6 +259,12 @@ def _flow_rules(flowset: FlowSet, problems: list[Problem]) -> None:
         for option in nudge.steps["which"].options:
             key = "nudge.own" if option.value == "own" else f"nudge.{option.value}"
             flowset.keys.setdefault(key, (nudge.path, nudge.steps["which"].line))
+    # The participant hears why their trajectory ended in words that fit the reason.
+    ending = flowset.flows.get("end_trajectory")
+    if ending is not None and "reason" in ending.steps:
+        for option in ending.steps["reason"].options:
+            key = f"trajectory.ended.{option.value}"
+            flowset.keys.setdefault(key, (ending.path, ending.steps["reason"].line))
 
 
 def _broken(catalog: Catalog) -> set[str]:

@@ -76,8 +76,8 @@ CASES = {
     ),
     "bad-duration-in-timeout": Break(
         "flows/checkin.yaml",
-        "bad]\n    timeout: 2d\n",
-        "bad]\n    timeout: 2 days\n",
+        "decline.stop.checkin}\n    timeout: 2d\n",
+        "decline.stop.checkin}\n    timeout: 2 days\n",
         "bad duration '2 days'",
         "timeout: 2 days",
     ),
@@ -245,7 +245,11 @@ def test_imprecise_problems_are_still_reported_in_the_right_file(tmp_path, case)
     "broken",
     [
         pytest.param(
-            ("flows/checkin.yaml", "bad]\n    timeout: 2d\n", "bad]\n    timeout: 99999999999w\n"),
+            (
+                "flows/checkin.yaml",
+                "checkin}\n    timeout: 2d\n",
+                "checkin}\n    timeout: 99999999999w\n",
+            ),
             id="flow-timeout",
         ),
         pytest.param(

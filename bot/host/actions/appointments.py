@@ -69,16 +69,34 @@ async def create_appointment(
         "name": participant.name,
     }
     if participant.status == Status.ACTIVE:
-        await outbox.say(
-            conn,
-            tools.deps,
-            participant,
-            "appointment.new",
-            vars,
-            unsolicited=True,
-            expires=starts_at,
-        )
+        await announce(tools, conn, participant, "appointment_new", appointment_id, vars)
     await outbox.say(conn, tools.deps, coach, "coach.appointment_created", vars)
+
+
+async def announce(
+    tools: Tools,
+    conn: Conn,
+    participant: Person,
+    flow_id: str,
+    appointment_id: int,
+    vars: dict[str, Any],
+) -> None:
+    """Tell the participant about a new or moved appointment, with "I'll be there" and
+    "I can't come" (flows/appointment_new.yaml, appointment_moved.yaml); the question
+    lasts until the appointment starts at most."""
+    await tools.host.start(
+        conn,
+        participant,
+        flow_id,
+        {
+            "appointment_id": appointment_id,
+            "when": vars["when"],
+            "place": vars["place"],
+            "address": vars["address"],
+        },
+        scheduled=True,
+        expires=datetime.fromisoformat(vars["when"]),
+    )
 
 
 @action("move_appointment")
@@ -116,15 +134,7 @@ async def move_appointment(
         "participant": participant.name,
     }
     if participant.status == Status.ACTIVE:
-        await outbox.say(
-            conn,
-            tools.deps,
-            participant,
-            "appointment.moved",
-            vars,
-            unsolicited=True,
-            expires=starts_at,
-        )
+        await announce(tools, conn, participant, "appointment_moved", appointment.id, vars)
     await outbox.say(conn, tools.deps, coach, "coach.appointment_moved", vars)
 
 
