@@ -153,7 +153,7 @@ EVENT_TYPES = {
     "relay_failed": "a participant's message could not be shown to the coach (the messenger refused"
     " it); both were told",
     "stopped": "the participant stopped messages",
-    "question_not_now": "the participant answered an unasked question with \"not now\" (no"
+    "question_not_now": 'the participant answered an unasked question with "not now" (no'
     " consequence); flow, value = kind (checkin, nudge)",
     "kind_stopped": "the participant stopped one kind of unasked message until /start; flow ="
     " where they tapped it, value = kind (checkin: the check-in and follow-ups, reminder:"
