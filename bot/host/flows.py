@@ -69,6 +69,8 @@ class FlowHost:
             active = None
         if active is not None and scheduled and not _asks(flow):
             active = None  # a flow that asks nothing cannot get in the way of a question
+        if scheduled:
+            await self._close_replaced(conn, person, flow_id, vars or {})
         if active is not None:
             if scheduled:
                 await self._set_aside(conn, person, active, flow_id, vars or {})
@@ -111,6 +113,23 @@ class FlowHost:
             await runs.finish(conn, now, run.id, RunStatus.CANCELLED)
         await self._close_keyboard(conn, person, run)
         await self._log_set_aside(conn, person, run, "suspended" if keep else "closed")
+
+    async def _close_replaced(
+        self, conn: aiosqlite.Connection, person: Person, flow_id: str, vars: Mapping[str, Any]
+    ) -> None:
+        """Questions set aside earlier that the new one replaces (`_subject`) are closed,
+        not asked again: the day-before reminder after the announcement of the same
+        appointment, a newer nudge after an older one."""
+        schedules = self.deps.content.schedules
+        new = _subject(schedules, flow_id, vars)
+        if new is None:
+            return
+        now = self.deps.clock.now()
+        for run in await runs.suspended(conn, person.id):
+            state = runner.RunState.from_json(run.state) if run.state else None
+            if _subject(schedules, run.flow_id, state.vars if state else {}) == new:
+                await runs.finish(conn, now, run.id, RunStatus.CANCELLED)
+                await self._log_set_aside(conn, person, run, "closed")
 
     async def _log_set_aside(
         self, conn: aiosqlite.Connection, person: Person, run: Run, how: str

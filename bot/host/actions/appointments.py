@@ -17,6 +17,10 @@ from storage.events import log_event
 from storage.people import Person, Status
 from storage.people import by_id as person_by_id
 
+# How long the buttons of an appointment's announcement stay live (the flows time out
+# after as long); the reminders ask again closer to the day.
+ANNOUNCEMENT_WINDOW = timedelta(days=1)
+
 
 @action("create_appointment")
 async def create_appointment(
@@ -82,8 +86,9 @@ async def announce(
     vars: dict[str, Any],
 ) -> None:
     """Tell the participant about a new or moved appointment, with "I'll be there" and
-    "I can't come" (flows/appointment_new.yaml, appointment_moved.yaml); the question
-    lasts until the appointment starts at most."""
+    "I can't come" (flows/appointment_new.yaml, appointment_moved.yaml). The question
+    lasts a day (the reminders ask again) and never past the appointment's start."""
+    starts_at = datetime.fromisoformat(vars["when"])
     await tools.host.start(
         conn,
         participant,
@@ -95,7 +100,7 @@ async def announce(
             "address": vars["address"],
         },
         scheduled=True,
-        expires=datetime.fromisoformat(vars["when"]),
+        expires=min(starts_at, tools.deps.clock.now() + ANNOUNCEMENT_WINDOW),
     )
 
 
