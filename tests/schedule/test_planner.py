@@ -144,6 +144,10 @@ async def test_a_stopped_check_in_survives_the_daily_replanning(deps: Deps) -> N
     await stop(deps, ada, Kind.CHECKIN)
     for _ in range(3):
         await plan_checkins(deps)
+    async with deps.db.transaction() as conn:  # as after a choice of day, or a fired timer
+        person = await people.by_id(conn, ada)
+        assert person is not None
+        await planner.plan_checkin(conn, deps, person)
     assert await pending(deps, ada) == []
     async with deps.db.transaction() as conn:
         assert await people.active_without_pending_checkin(conn) == []
