@@ -60,6 +60,15 @@ CASES = {
         "missing message 'checkin.thanks'",
         None,
     ),
+    "goodbye-missing-for-an-end-reason": Break(
+        "messages/tr.yaml",
+        "  trajectory.ended.stopped: |\n"
+        "    Koçun {{ coach }} ile çalışma süren bitti. Bu sorun değil. 🌷\n",
+        "  trajectory.ended.stopt: |\n"
+        "    Koçun {{ coach }} ile çalışma süren bitti. Bu sorun değil. 🌷\n",
+        "missing message 'trajectory.ended.stopped'",
+        None,
+    ),
     "template-syntax-error": Break(
         "messages/tr.yaml",
         '  checkin.thanks: "Teşekkürler! İyi haftalar. 🌷"\n',

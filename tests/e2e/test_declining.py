@@ -146,3 +146,35 @@ async def test_a_nudge_has_ok_not_now_and_no_more_of_these(harness: Harness) -> 
     await send_nudge(h, "Thinking of you")
     await h.next_message(COACH, "no more nudges")
     assert sum("thinking of you" in t for t in h.all_texts(SARA)) == 1
+
+
+async def end_trajectory(h: Harness, reason: str) -> None:
+    h.emu.send_command(COACH, "/caseload")
+    await h.next_message(COACH, "Your participants")
+    await h.press(COACH, "Sara")
+    await h.next_message(COACH, "what would you like to do")
+    await h.press(COACH, "End trajectory")
+    for label in (reason, "2 Social contacts", "Yes"):
+        while not any(label in t for t, _ in buttons(await h.next_message(COACH))):
+            pass
+        await h.press(COACH, label)
+    await h.next_message(COACH, "ended")
+
+
+async def test_a_trajectory_ended_because_she_stopped_says_no_well_done(harness: Harness) -> None:
+    h = harness
+    await sara(h)
+    await end_trajectory(h, "Stopped")
+    goodbye = await h.next_message(SARA, "has ended")
+    assert "That is OK" in goodbye["text"] and "Well done" not in goodbye["text"]
+    assert "do not have to answer" in goodbye["text"]
+
+
+async def test_a_trajectory_ended_with_a_volunteering_place_says_well_done(
+    harness: Harness,
+) -> None:
+    h = harness
+    await sara(h)
+    await end_trajectory(h, "Volunteering place found")
+    goodbye = await h.next_message(SARA, "has ended")
+    assert "volunteering place" in goodbye["text"] and "Well done" in goodbye["text"]
