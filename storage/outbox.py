@@ -31,9 +31,6 @@ class OutboxStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-NUDGE = "nudge"  # the tag of a coach's scheduled nudge
-
-
 @dataclass(frozen=True)
 class Press:
     """What pressing a button answers: option `option` of question `seq` of run `run_id`.
@@ -182,13 +179,6 @@ class OutboxRow:
             row["attempts"],
             row["about_id"],
         )
-
-
-@dataclass(frozen=True)
-class PendingNudge:
-    id: int
-    due_at: datetime
-    participant: str  # the participant's name
 
 
 async def add(
@@ -344,28 +334,3 @@ async def unanswered_since(conn: Conn, person_id: int, since: datetime) -> int:
         (person_id, to_db(since)),
     )
     return int(rows[0]["n"])
-
-
-async def pending_nudges(conn: Conn, coach_id: int, limit: int = 20) -> list[PendingNudge]:
-    """A coach's scheduled nudges not yet sent, soonest first."""
-    rows = await conn.execute_fetchall(
-        "SELECT o.id, o.due_at, p.name FROM outbox o JOIN people p ON p.id = o.person_id"
-        " WHERE o.tag = 'nudge' AND o.status = 'pending' AND p.coach_id = ?"
-        " ORDER BY o.due_at LIMIT ?",
-        (coach_id, limit),
-    )
-    return [PendingNudge(r["id"], from_db(r["due_at"]), r["name"]) for r in rows]
-
-
-async def cancel_nudge(conn: Conn, coach_id: int, nudge_id: Any) -> str | None:
-    """Cancel a coach's own pending nudge; the participant's name, or None when gone."""
-    rows = await fetchall(
-        conn,
-        "SELECT o.id, p.name FROM outbox o JOIN people p ON p.id = o.person_id"
-        " WHERE o.id = ? AND o.tag = 'nudge' AND o.status = 'pending' AND p.coach_id = ?",
-        (nudge_id, coach_id),
-    )
-    if not rows:
-        return None
-    await close(conn, rows[0]["id"], OutboxStatus.CANCELLED)
-    return str(rows[0]["name"])

@@ -241,12 +241,14 @@ async def in_trajectory(conn: Conn) -> list[Person]:
 
 
 async def active_without_pending_checkin(conn: Conn) -> list[Person]:
-    """Active participants who chose a check-in day and have no check-in timer pending."""
+    """Active participants who chose a check-in day, did not stop the check-in, and have
+    no check-in timer pending."""
     rows = await conn.execute_fetchall(
         "SELECT p.* FROM people p WHERE p.role = 'participant' AND p.status = 'active'"
         " AND p.checkin_day IS NOT NULL AND p.checkin_day != 'none' AND NOT EXISTS"
         " (SELECT 1 FROM timers t WHERE t.person_id = p.id AND t.status = 'pending'"
-        " AND t.ref LIKE 'checkin:%')"
+        " AND t.ref LIKE 'checkin:%') AND NOT EXISTS"
+        " (SELECT 1 FROM stopped_kinds s WHERE s.person_id = p.id AND s.kind = 'checkin')"
     )
     return [Person.from_row(r) for r in rows]
 

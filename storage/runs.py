@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -148,6 +149,21 @@ async def cancel_open(conn: Conn, person_id: int) -> None:
         " ('active', 'suspended', 'queued')",
         (person_id,),
     )
+
+
+async def cancel_waiting(conn: Conn, person_id: int, flow_ids: Iterable[str]) -> int:
+    """Close the person's suspended or queued runs of these flows (never asked again, no
+    state kept); how many."""
+    ids = sorted(set(flow_ids))
+    if not ids:
+        return 0
+    marks = ", ".join("?" for _ in ids)
+    cur = await conn.execute(
+        "UPDATE runs SET status = 'cancelled', state = '{}' WHERE person_id = ?"
+        f" AND status IN ('suspended', 'queued') AND flow_id IN ({marks})",
+        (person_id, *ids),
+    )
+    return cur.rowcount
 
 
 async def cancel_queued(conn: Conn, person_id: int, appointment_id: int | None = None) -> None:

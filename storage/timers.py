@@ -1,4 +1,8 @@
-"""Internal timers: scheduled flows, question timeouts, the end of a pause."""
+"""Internal timers: scheduled flows, question timeouts, the end of a pause.
+
+Free text in a timer (a coach's nudge, `vars.text`) stays only while the timer is pending:
+claiming, cancelling or closing it removes the text, as the outbox clears a sent payload.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from storage.db import Conn
+from storage.db import Conn, fetchall
 from storage.times import from_db, to_db
 
 
@@ -16,6 +20,11 @@ class TimerKind(StrEnum):
     FLOW = "flow"  # start a flow (reminder, check-in, follow-up …)
     TIMEOUT = "timeout"  # a question's answer window ended
     RESUME = "resume"  # the end of a pause
+
+
+NUDGE = "nudge:"  # the ref prefix of a coach's nudge planned for later
+# What a timer that is no longer pending keeps of its payload: no free text.
+_DROP_TEXT = "payload = json_remove(payload, '$.vars.text')"
 
 
 class TimerStatus(StrEnum):
@@ -84,7 +93,10 @@ async def cancel(
     kind: str | None = None,
 ) -> None:
     """Cancel the person's pending timers (those whose ref starts with `ref_prefix`, of `kind`)."""
-    sql = "UPDATE timers SET status = 'cancelled' WHERE person_id = ? AND status = 'pending'"
+    sql = (
+        f"UPDATE timers SET status = 'cancelled', {_DROP_TEXT}"
+        " WHERE person_id = ? AND status = 'pending'"
+    )
     params: list[Any] = [person_id]
     if ref_prefix is not None:
         sql += " AND ref LIKE ? ESCAPE '\\'"
@@ -98,8 +110,8 @@ async def cancel(
 async def cancel_ref(conn: Conn, person_id: int, ref: str) -> None:
     """Cancel the pending timer with exactly this ref."""
     await conn.execute(
-        "UPDATE timers SET status = 'cancelled' WHERE person_id = ? AND ref = ?"
-        " AND status = 'pending'",
+        f"UPDATE timers SET status = 'cancelled', {_DROP_TEXT} WHERE person_id = ?"
+        " AND ref = ? AND status = 'pending'",
         (person_id, ref),
     )
 
@@ -125,10 +137,49 @@ async def due(conn: Conn, now: datetime, limit: int) -> list[Timer]:
 async def claim(conn: Conn, timer_id: int) -> bool:
     """Mark a pending timer done; False when it was not pending any more."""
     cur = await conn.execute(
-        "UPDATE timers SET status = 'done' WHERE id = ? AND status = 'pending'", (timer_id,)
+        f"UPDATE timers SET status = 'done', {_DROP_TEXT} WHERE id = ? AND status = 'pending'",
+        (timer_id,),
     )
     return cur.rowcount == 1
 
 
 async def set_status(conn: Conn, timer_id: int, status: TimerStatus) -> None:
-    await conn.execute("UPDATE timers SET status = ? WHERE id = ?", (status.value, timer_id))
+    await conn.execute(
+        f"UPDATE timers SET status = ?, {_DROP_TEXT} WHERE id = ?", (status.value, timer_id)
+    )
+
+
+@dataclass(frozen=True)
+class PendingNudge:
+    """A coach's nudge planned for later, as the coach picks it from a list."""
+
+    id: int  # the timer's id
+    due_at: datetime
+    participant: str  # the participant's name
+
+
+async def pending_nudges(conn: Conn, coach_id: int, limit: int = 20) -> list[PendingNudge]:
+    """Nudges planned for a coach's participants that have not gone out, soonest first."""
+    rows = await conn.execute_fetchall(
+        "SELECT t.id, t.due_at, p.name FROM timers t JOIN people p ON p.id = t.person_id"
+        " WHERE t.ref LIKE 'nudge:%' AND t.status = 'pending' AND p.coach_id = ?"
+        " ORDER BY t.due_at, t.id LIMIT ?",
+        (coach_id, limit),
+    )
+    return [PendingNudge(r["id"], from_db(r["due_at"]), r["name"]) for r in rows]
+
+
+async def cancel_nudge(conn: Conn, coach_id: int, nudge_id: Any) -> str | None:
+    """Cancel a planned nudge for one of the coach's participants; the participant's name,
+    or None when it went out or was cancelled already."""
+    rows = await fetchall(
+        conn,
+        "SELECT t.id, t.person_id, t.ref, p.name FROM timers t JOIN people p"
+        " ON p.id = t.person_id WHERE t.id = ? AND t.ref LIKE 'nudge:%'"
+        " AND t.status = 'pending' AND p.coach_id = ?",
+        (nudge_id, coach_id),
+    )
+    if not rows:
+        return None
+    await cancel_ref(conn, rows[0]["person_id"], rows[0]["ref"])
+    return str(rows[0]["name"])

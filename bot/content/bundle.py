@@ -21,8 +21,6 @@ log = logging.getLogger(__name__)
 # also says in variables.HOST_VARS which variables the host passes (a test checks).
 HOST_KEYS = frozenset(
     {
-        "appointment.new",
-        "appointment.moved",
         "appointment.cancelled",
         "help.participant",
         "help.coach",
@@ -92,7 +90,6 @@ HOST_KEYS = frozenset(
         "nudge.none_scheduled",
         "nudge.not_now",
         "pause.by_coach",
-        "trajectory.ended",
         "away.set",
         "away.you_are_backup",
         "away.back",
@@ -123,6 +120,10 @@ HOST_KEYS = frozenset(
         "cmd.pause",
         "cmd.stop",
         "cmd.coach",
+        "coach.nudges_stopped",
+        "decline.restarted.checkin",
+        "decline.restarted.reminder",
+        "decline.restarted.nudge",
     }
 )
 # Flows the host starts by name.
@@ -154,6 +155,9 @@ HOST_FLOWS = frozenset(
         "evaluation_survey",
         "start_survey",
         "ladder",
+        "appointment_new",
+        "appointment_moved",
+        "nudge_message",
     }
 )
 
@@ -249,8 +253,9 @@ def _check_keys(flowset: FlowSet, catalogs: dict[str, Catalog], problems: list[P
 
 
 def _flow_rules(flowset: FlowSet, problems: list[Problem]) -> None:
-    """Rules that tie flows to each other and to the host: chained flows exist, and every
-    content nudge has its participant text (`nudge.<option>`)."""
+    """Rules that tie flows to each other and to the host: chained flows exist, every
+    content nudge has its participant text (`nudge.<option>`), and every reason to end a
+    trajectory its own goodbye (`trajectory.ended.<reason>`)."""
     for flow in flowset.flows.values():
         for step in flow.steps.values():
             target = step.params.get("flow") if step.action == "start_flow" else None
@@ -260,6 +265,12 @@ def _flow_rules(flowset: FlowSet, problems: list[Problem]) -> None:
                 )
     for key, path, line in nudge_texts(flowset.flows):
         flowset.keys.setdefault(key, (path, line))
+    # The participant hears why their trajectory ended in words that fit the reason.
+    ending = flowset.flows.get("end_trajectory")
+    if ending is not None and "reason" in ending.steps:
+        for option in ending.steps["reason"].options:
+            key = f"trajectory.ended.{option.value}"
+            flowset.keys.setdefault(key, (ending.path, ending.steps["reason"].line))
 
 
 def _broken(catalog: Catalog) -> set[str]:

@@ -31,11 +31,15 @@ FLOW = frozenset({"name", "coach", "language", "until", "answers"}) | PRIVACY
 STAFF = frozenset({"participant", "from_coach", "to_coach"})
 NOTIFY = frozenset({"name", "participant", "checkin", "language", "answers"})
 NUDGE = frozenset({"name", "coach", "text"})
+REMINDER = frozenset({"appointment_id", "when", "place", "address"})
 STARTED_WITH: dict[str, frozenset[str]] = {
     "caseload": frozenset({"rows"}),  # InboundService: the /caseload overview
     "missed": frozenset({"appointment_id", "when"}),  # record_attendance: a no-show
+    # actions/appointments.py: announce
+    "appointment_new": REMINDER,
+    "appointment_moved": REMINDER,
+    "nudge_message": frozenset({"text"}),  # actions/caseload.py: send_nudge, timers
 }
-REMINDER = frozenset({"appointment_id", "when", "place", "address"})
 FOLLOWUP = frozenset({"followup"})
 
 # --- the host's own messages ---------------------------------------------------------
@@ -50,8 +54,10 @@ _HANDOVER = frozenset({"count", "names", "from_coach", "to_coach"})
 _NOTHING: frozenset[str] = frozenset()
 
 HOST_VARS: dict[str, frozenset[str]] = {
-    "appointment.new": _SAY | _APPOINTMENT | {"coach"},
-    "appointment.moved": _SAY | _APPOINTMENT,
+    "decline.restarted.checkin": _SAY,  # inbound.py: /start brings a stopped kind back
+    "decline.restarted.reminder": _SAY,
+    "decline.restarted.nudge": _SAY,
+    "coach.nudges_stopped": _SAY | {"participant"},  # actions/caseload.py: send_nudge
     "appointment.cancelled": _SAY | {"when", "participant"},
     "help.participant": _CONTEXT,
     "help.coach": _CONTEXT,
@@ -121,7 +127,6 @@ HOST_VARS: dict[str, frozenset[str]] = {
     "nudge.none_scheduled": _CONTEXT,
     "nudge.not_now": _SAY | {"participant"},
     "pause.by_coach": _SAY | {"until", "coach", "participant"},
-    "trajectory.ended": _SAY | {"coach"},
     "away.set": _SAY | {"until", "backup", "coach"},
     "away.you_are_backup": _SAY | {"until", "backup", "coach"},
     "away.back": _SAY,

@@ -38,6 +38,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "survey_done": frozenset({"value"}),
     "record_ladder": frozenset({"from"}),
     "forget": frozenset(),
+    "not_now": frozenset({"value"}),
+    "stop_kind": frozenset({"value"}),
 }
 
 # `options_from:` sources the host fills in at run time.

@@ -15,6 +15,7 @@ from typing import Any
 import aiosqlite
 
 from bot import outbox
+from bot.content.schedules import Schedules
 from bot.deps import Deps
 from bot.engine import runner
 from bot.engine.model import AnswerType, Flow, Option, StepKind
@@ -23,8 +24,10 @@ from bot.host.actions import perform
 from bot.host.actions.questionnaire import NAVIGATION
 from bot.host.privacy import privacy_terms
 from bot.host.tools import Tools
+from bot.schedule import policy
 from storage import appointments, runs, timers
 from storage import outbox as storage_outbox
+from storage.appointments import AppointmentStatus
 from storage.events import log_event
 from storage.outbox import Button, Press
 from storage.people import Person, Role
@@ -67,9 +70,11 @@ class FlowHost:
             active = None
         if active is not None and scheduled and not _asks(flow):
             active = None  # a flow that asks nothing cannot get in the way of a question
+        if scheduled:
+            await self._close_replaced(conn, person, flow_id, vars or {})
         if active is not None:
             if scheduled:
-                await self._set_aside(conn, person, active)
+                await self._set_aside(conn, person, active, flow_id, vars or {})
             else:
                 # The same command again restarts it; another one suspends the question.
                 same = active.flow_id == flow_id
@@ -81,21 +86,51 @@ class FlowHost:
             conn, person, flow, dict(vars or {}), scheduled=scheduled, expires=expires
         )
 
-    async def _set_aside(self, conn: aiosqlite.Connection, person: Person, run: Run) -> None:
+    async def _set_aside(
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        run: Run,
+        flow_id: str,
+        vars: Mapping[str, Any],
+    ) -> None:
         """A scheduled question came due while `run` waited for an answer. A scheduled
         run, or one the person had got some way into, is suspended and asked again after
-        the new one; a menu or a question nobody started answering is closed. Either way
-        its buttons go: they must not look alive."""
+        the new one; a menu or a question nobody started answering is closed, and so is
+        one the new question replaces (`_subject`: another question about the same
+        appointment, as the two-hours reminder replaces the day-before one; a newer
+        check-in or nudge). Either way its buttons go: they must not look alive."""
         now = self.deps.clock.now()
         state = runner.RunState.from_json(run.state) if run.state else None
         prefill = dict((state.vars.get("prefill") or {}) if state else {})
         started = state is not None and any(k not in prefill for k in state.answers)
-        keep = run.scheduled or started
-        await runs.set_status(
-            conn, now, run.id, RunStatus.SUSPENDED if keep else RunStatus.CANCELLED
-        )
+        schedules = self.deps.content.schedules
+        old = _subject(schedules, run.flow_id, state.vars if state else {})
+        replaced = old is not None and old == _subject(schedules, flow_id, vars)
+        keep = (run.scheduled or started) and not replaced
+        if keep:
+            await runs.set_status(conn, now, run.id, RunStatus.SUSPENDED)
+        else:
+            await runs.finish(conn, now, run.id, RunStatus.CANCELLED)
         await self._close_keyboard(conn, person, run)
         await self._log_set_aside(conn, person, run, "suspended" if keep else "closed")
+
+    async def _close_replaced(
+        self, conn: aiosqlite.Connection, person: Person, flow_id: str, vars: Mapping[str, Any]
+    ) -> None:
+        """Questions set aside earlier that the new one replaces (`_subject`) are closed,
+        not asked again: the day-before reminder after the announcement of the same
+        appointment, a newer nudge after an older one."""
+        schedules = self.deps.content.schedules
+        new = _subject(schedules, flow_id, vars)
+        if new is None:
+            return
+        now = self.deps.clock.now()
+        for run in await runs.suspended(conn, person.id):
+            state = runner.RunState.from_json(run.state) if run.state else None
+            if _subject(schedules, run.flow_id, state.vars if state else {}) == new:
+                await runs.finish(conn, now, run.id, RunStatus.CANCELLED)
+                await self._log_set_aside(conn, person, run, "closed")
 
     async def _log_set_aside(
         self, conn: aiosqlite.Connection, person: Person, run: Run, how: str
@@ -113,9 +148,10 @@ class FlowHost:
         )
 
     async def _expire(self, conn: aiosqlite.Connection, person: Person, run: Run) -> None:
-        """A scheduled question nobody answered in time: closed, its buttons removed."""
+        """A scheduled question nobody answered in time: closed (its state, which may hold
+        a coach's words, goes with it), its buttons removed."""
         now = self.deps.clock.now()
-        await runs.set_status(conn, now, run.id, RunStatus.EXPIRED)
+        await runs.finish(conn, now, run.id, RunStatus.EXPIRED)
         await self._close_keyboard(conn, person, run)
         await log_event(
             conn,
@@ -175,12 +211,22 @@ class FlowHost:
             return STALE
         if run.status in (RunStatus.EXPIRED, RunStatus.CANCELLED, RunStatus.SUSPENDED):
             return CLOSED
+        if run.status == RunStatus.ACTIVE and _past(run, self.deps.clock.now()):
+            # Its moment passed (a reminder after the appointment began): closed, honestly.
+            await self._expire(conn, person, run)
+            await self.next_run(conn, person)
+            return CLOSED
         flow = self.deps.content.flows.get(run.flow_id)
         if run.status != RunStatus.ACTIVE or flow is None:
             return STALE
         state = runner.RunState.from_json(run.state)
         if seq != state.seq or not 0 <= index < len(state.options):
             return STALE
+        if not await self.still_matters(conn, run.flow_id, state.vars):
+            # About an appointment the coach cancelled meanwhile: closed, not answered.
+            await runs.finish(conn, self.deps.clock.now(), run.id, RunStatus.CANCELLED)
+            await self.next_run(conn, person)
+            return CLOSED
         option = state.options[index]
         event = runner.Answer(seq=seq, value=option.value)
         return await self._answer(conn, person, flow, state, run, event, option)
@@ -193,6 +239,10 @@ class FlowHost:
         if run is None:
             return False
         now = self.deps.clock.now()
+        if _past(run, now):
+            await self._expire(conn, person, run)  # too late to be its answer
+            await self.next_run(conn, person)
+            return False
         if not run.scheduled and now - (run.updated_at or run.created_at) > STALE_AFTER:
             # A menu or command left open for long: this message is not its answer.
             await runs.set_status(conn, now, run.id, RunStatus.CANCELLED)
@@ -431,10 +481,18 @@ class FlowHost:
     async def still_matters(
         self, conn: aiosqlite.Connection, flow_id: str, vars: Mapping[str, Any]
     ) -> bool:
-        """Whether a scheduled or set-aside question is still worth asking: an appointment's
-        attendance question is not, once its attendance is recorded."""
+        """Whether a scheduled or set-aside question is still worth asking (or answering):
+        an appointment's attendance question is not, once its attendance is recorded; a
+        question about an appointment is not, once the coach cancelled it."""
         if flow_id != "attendance":
-            return True
+            about = vars.get("appointment_id")
+            if about is None:
+                return True
+            try:
+                appointment = await appointments.get(conn, int(str(about)))
+            except ValueError:
+                return True
+            return appointment is None or appointment.status != AppointmentStatus.CANCELLED
         try:
             which = int(str((vars.get("prefill") or {})["which"]))
         except (KeyError, TypeError, ValueError):
@@ -550,6 +608,21 @@ class FlowHost:
         if flow is None:
             return None
         return flow, runner.RunState.from_json(run.state), run
+
+
+def _subject(schedules: Schedules, flow_id: str, vars: Mapping[str, Any]) -> str | None:
+    """What a scheduled question is about, for replacing an older one: its appointment;
+    for a check-in, follow-up or nudge the flow itself; else None (never replaced: each
+    attendance question, questionnaire or campaign is asked again after being set aside)."""
+    appointment = vars.get("appointment_id")
+    if appointment is not None:
+        return f"appointment:{appointment}"
+    return f"flow:{flow_id}" if policy.kind_of(schedules, flow_id) is not None else None
+
+
+def _past(run: Run, now: datetime) -> bool:
+    """Whether a run's question is past its expiry (scheduled questions have one)."""
+    return run.expires_at is not None and run.expires_at <= now
 
 
 def _answer_sources(flow: Flow) -> bool:

@@ -224,7 +224,18 @@ class InboundService:
             fresh = await self._fresh(conn, person)
             await self.host.start(conn, fresh, "onboarding")
             return Outcome()
-        await self._reply(conn, await self._fresh(conn, person), event, "start.welcome_back")
+        # /start is also how kinds of messages stopped one by one come back.
+        restarted = []
+        if person.role == Role.PARTICIPANT:
+            restarted = await self.host.tools.restart_kinds(conn, person)
+        fresh = await self._fresh(conn, person)
+        await self._reply(conn, fresh, event, "start.welcome_back")
+        if restarted:
+            lines = [
+                outbox.render(self.deps, fresh, f"decline.restarted.{kind.value}", {})
+                for kind in restarted
+            ]
+            await outbox.message(conn, self.deps, fresh, event.chat_id, "\n".join(lines))
         return Outcome()
 
     async def _link(self, conn: aiosqlite.Connection, invited: Person, event: Inbound) -> Outcome:

@@ -17,7 +17,7 @@ from bot.deps import Deps
 from bot.engine.model import Option
 from bot.schedule.timing import upcoming_days
 from storage import appointments as stored_appointments
-from storage import outbox, people
+from storage import people, timers
 from storage.appointments import AppointmentLine
 from storage.db import Conn
 from storage.people import Person, Role, Status
@@ -117,7 +117,7 @@ async def past_appointments(a: Ask) -> Sequence[Option]:
 
 
 async def scheduled_nudges(a: Ask) -> Sequence[Option]:
-    found = await outbox.pending_nudges(a.conn, a.person.id)
+    found = await timers.pending_nudges(a.conn, a.person.id)
     return [Option(str(n.id), text=f"{n.participant} · {a.when_label(n.due_at)}") for n in found]
 
 

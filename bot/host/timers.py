@@ -1,5 +1,8 @@
 """Timers into flows: a due timer starts its flow, ends a question, or ends a pause.
 
+A scheduled flow of a kind the participant stopped (no reminders, say) is skipped and
+logged (`skipped_by_choice`); it is not moved or re-planned.
+
 A timer that fails is dropped and logged (`timer_failed`), never retried forever: one broken
 flow must not block everyone's reminders.
 """
@@ -10,8 +13,8 @@ import logging
 
 from bot.deps import Deps
 from bot.host.flows import FlowHost
-from bot.schedule import planner
-from storage import timers
+from bot.schedule import planner, policy
+from storage import preferences, timers
 from storage.db import Conn
 from storage.events import log_event
 from storage.people import Status, by_id
@@ -67,6 +70,21 @@ async def fire(conn: Conn, deps: Deps, host: FlowHost, timer: Timer) -> None:
         or person.status != Status.ACTIVE
     ):
         await timers.set_status(conn, timer.id, TimerStatus.SKIPPED)
+    elif not policy.wanted(
+        deps.content.schedules, payload["flow"], await preferences.stopped(conn, person.id)
+    ):
+        await timers.set_status(conn, timer.id, TimerStatus.SKIPPED)
+        kind = policy.kind_of(deps.content.schedules, payload["flow"])
+        await log_event(
+            conn,
+            now,
+            "skipped_by_choice",
+            person.id,
+            person.coach_id,
+            flow_id=payload["flow"],
+            value=kind.value if kind else None,
+            ref=timer.ref,
+        )
     else:
         await host.start(
             conn, person, payload["flow"], payload.get("vars"), scheduled=True, expires=expires

@@ -13,13 +13,14 @@ from bot.engine.runner import Perform
 from bot.host.port import HostPort
 from bot.schedule import planner
 from bot.schedule.timing import local
-from storage import appointments, people, runs, timers
+from storage import appointments, people, preferences, runs, timers
 from storage import outbox as stored_outbox
 from storage.appointments import Appointment
 from storage.db import Conn
 from storage.events import log_event
 from storage.people import Person, Role, Status, update
 from storage.people import by_id as person_by_id
+from storage.preferences import Kind
 from storage.times import from_db, to_db
 
 PAUSE_WEEKS = {"1w": 1, "2w": 2, "4w": 4}
@@ -168,6 +169,25 @@ class Tools:
         fresh = await person_by_id(conn, person.id)
         if fresh is not None:
             await planner.plan_checkin(conn, self.deps, fresh)
+
+    async def restart_kinds(self, conn: Conn, person: Person) -> list[Kind]:
+        """Bring back every kind of message the participant stopped (their /start); the
+        kinds that were stopped. The weekly check-in is planned again."""
+        kinds = await preferences.restart_all(conn, person.id)
+        if not kinds:
+            return kinds
+        await log_event(
+            conn,
+            self.deps.clock.now(),
+            "kinds_restarted",
+            person.id,
+            person.coach_id,
+            value=",".join(k.value for k in kinds),
+        )
+        fresh = await person_by_id(conn, person.id)
+        if fresh is not None:
+            await planner.plan_checkin(conn, self.deps, fresh)
+        return kinds
 
     async def appointment(
         self, conn: Conn, coach: Person, appointment_id: Any

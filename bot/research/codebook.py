@@ -170,6 +170,16 @@ EVENT_TYPES = {
     "relay_failed": "a participant's message could not be shown to the coach (the messenger refused"
     " it); both were told",
     "stopped": "the participant stopped messages",
+    "question_not_now": 'the participant answered an unasked question with "not now" (no'
+    " consequence); flow, value = kind (checkin, nudge)",
+    "kind_stopped": "the participant stopped one kind of unasked message until /start; flow ="
+    " where they tapped it, value = kind (checkin: the check-in and follow-ups, reminder:"
+    " appointment reminders, nudge: the coach's nudges)",
+    "kinds_restarted": "the participant's /start brought back the kinds they had stopped;"
+    " value = the kinds, comma-separated",
+    "skipped_by_choice": "a scheduled question was not sent because the participant stopped its"
+    " kind; flow, value = kind, ref = the schedule entry (followup:<n>, appointment:<n>:<name>,"
+    " nudge:<n>)",
     "unreachable": "Telegram refused delivery (the participant blocked the bot)",
     "silent_flagged": "flagged silent: no reaction to recent messages or no contact for a "
     "while (once per episode)",

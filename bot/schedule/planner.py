@@ -1,4 +1,9 @@
-"""Campaigns from schedules.yaml turned into timers: reminders and weekly check-ins."""
+"""Campaigns from schedules.yaml turned into timers: reminders and weekly check-ins.
+
+A participant who stopped the check-in question (`storage.preferences`) gets no check-in
+planned; reminders and follow-ups are planned as always and skipped when they come due
+if their kind is stopped then (bot.host.timers), so that /start brings them back as they
+were."""
 
 from __future__ import annotations
 
@@ -9,10 +14,11 @@ from bot.deps import Deps
 from bot.schedule import policy
 from bot.schedule.policy import window
 from bot.schedule.timing import WEEKDAYS, after_offset, days_before, next_weekly
-from storage import appointments, people, runs, timers
+from storage import appointments, people, preferences, runs, timers
 from storage.appointments import Appointment
 from storage.db import Conn
 from storage.people import Person, Status
+from storage.preferences import Kind
 from storage.times import from_db
 
 
@@ -114,8 +120,13 @@ async def schedule_followups(
 
 
 async def plan_checkin(conn: Conn, deps: Deps, person: Person) -> None:
-    """Make sure the next weekly check-in is planned (idempotent)."""
-    if person.status != Status.ACTIVE or person.checkin_day not in WEEKDAYS:
+    """Make sure the next weekly check-in is planned (idempotent); none for someone who
+    is not active, chose no day, or said "don't ask again"."""
+    if (
+        person.status != Status.ACTIVE
+        or person.checkin_day not in WEEKDAYS
+        or Kind.CHECKIN in await preferences.stopped(conn, person.id)
+    ):
         await timers.cancel(conn, person.id, "checkin:")
         return
     now = deps.clock.now()

@@ -4,6 +4,11 @@ a message, the dispatcher again at the moment of sending; nothing else decides t
 Worked example: a check-in planned for Monday 21:30 with the window 09:00–20:00 goes on
 Tuesday 09:00, unless it expires before then; for someone who paused it does not go at all.
 Replies to what a person just did (not unsolicited) go at once, whatever the hour.
+
+Besides the person's status, a participant may have stopped one kind of unasked message
+(`storage.preferences`): `kind_of` says which kind a scheduled flow is, from schedules.yaml
+(the check-in and follow-up flows ask how someone is; the appointment reminders remind),
+and `wanted` whether it may start for this person.
 """
 
 from __future__ import annotations
@@ -12,9 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, time, tzinfo
 from enum import StrEnum
 
+from bot.content.schedules import Schedules
 from bot.deps import Deps
 from bot.schedule.timing import fit_window
 from storage.people import SILENCED, Status
+from storage.preferences import Kind
+
+NUDGE_FLOW = "nudge_message"  # the participant's side of a coach's /nudge
 
 
 class Verdict(StrEnum):
@@ -73,3 +82,24 @@ def decide(
     if expires is not None and opens >= expires:
         return Decision(Verdict.EXPIRE, reason="quiet_hours")
     return Decision(Verdict.WAIT, at=opens)
+
+
+def kind_of(schedules: Schedules, flow_id: str) -> Kind | None:
+    """The kind a participant can stop that a scheduled flow belongs to, or None (an
+    appointment's announcement, attendance, a campaign, a questionnaire…).
+
+    Example: with the shipped schedules.yaml, `checkin` and `followup` → CHECKIN,
+    `reminder_day_before` and `reminder_soon` → REMINDER, `nudge_message` → NUDGE."""
+    if flow_id in (schedules.weekly_checkin.flow, schedules.followups.flow):
+        return Kind.CHECKIN
+    if any(flow_id == r.flow for r in schedules.appointment_reminders):
+        return Kind.REMINDER
+    if flow_id == NUDGE_FLOW:
+        return Kind.NUDGE
+    return None
+
+
+def wanted(schedules: Schedules, flow_id: str, stopped: frozenset[Kind]) -> bool:
+    """Whether a scheduled flow may start for someone who stopped the kinds `stopped`."""
+    kind = kind_of(schedules, flow_id)
+    return kind is None or kind not in stopped

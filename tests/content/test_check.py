@@ -60,6 +60,15 @@ CASES = {
         "missing message 'checkin.thanks'",
         None,
     ),
+    "goodbye-missing-for-an-end-reason": Break(
+        "messages/tr.yaml",
+        "  trajectory.ended.stopped: |\n"
+        "    Koçun {{ coach }} ile çalışma süren bitti. Bu sorun değil. 🌷\n",
+        "  trajectory.ended.stopt: |\n"
+        "    Koçun {{ coach }} ile çalışma süren bitti. Bu sorun değil. 🌷\n",
+        "missing message 'trajectory.ended.stopped'",
+        None,
+    ),
     "template-syntax-error": Break(
         "messages/tr.yaml",
         '  checkin.thanks: "Teşekkürler! İyi haftalar. 🌷"\n',
@@ -76,8 +85,8 @@ CASES = {
     ),
     "bad-duration-in-timeout": Break(
         "flows/checkin.yaml",
-        "bad]\n    timeout: 2d\n",
-        "bad]\n    timeout: 2 days\n",
+        "decline.stop.checkin}\n    timeout: 2d\n",
+        "decline.stop.checkin}\n    timeout: 2 days\n",
         "bad duration '2 days'",
         "timeout: 2 days",
     ),
@@ -245,7 +254,11 @@ def test_imprecise_problems_are_still_reported_in_the_right_file(tmp_path, case)
     "broken",
     [
         pytest.param(
-            ("flows/checkin.yaml", "bad]\n    timeout: 2d\n", "bad]\n    timeout: 99999999999w\n"),
+            (
+                "flows/checkin.yaml",
+                "checkin}\n    timeout: 2d\n",
+                "checkin}\n    timeout: 99999999999w\n",
+            ),
             id="flow-timeout",
         ),
         pytest.param(

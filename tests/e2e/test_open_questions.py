@@ -68,7 +68,7 @@ async def test_the_day_before_reminder_comes_while_a_command_question_is_open(
     # Two days pass without an answer; the reminder is due Tuesday 10:00.
     await h.travel_to(datetime(2026, 10, 20, 10, 0, tzinfo=AMS))
     reminder = await h.next_message(SARA, "Can you come?")
-    assert live_buttons(reminder) == ["I'll be there 👍", "I can't come"]
+    assert live_buttons(reminder) == ["I'll be there 👍", "I can't come", "🔕 No reminders"]
     # The forgotten menu lost its buttons: nothing looks alive that is not.
     assert await keyboard_now(h, SARA, question["message_id"]) == []
     await h.press(SARA, "I'll be there")

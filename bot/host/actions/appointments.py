@@ -17,6 +17,10 @@ from storage.events import log_event
 from storage.people import Person, Status
 from storage.people import by_id as person_by_id
 
+# How long the buttons of an appointment's announcement stay live (the flows time out
+# after as long); the reminders ask again closer to the day.
+ANNOUNCEMENT_WINDOW = timedelta(days=1)
+
 
 @action("create_appointment")
 async def create_appointment(
@@ -69,16 +73,35 @@ async def create_appointment(
         "name": participant.name,
     }
     if participant.status == Status.ACTIVE:
-        await outbox.say(
-            conn,
-            tools.deps,
-            participant,
-            "appointment.new",
-            vars,
-            unsolicited=True,
-            expires=starts_at,
-        )
+        await announce(tools, conn, participant, "appointment_new", appointment_id, vars)
     await outbox.say(conn, tools.deps, coach, "coach.appointment_created", vars)
+
+
+async def announce(
+    tools: Tools,
+    conn: Conn,
+    participant: Person,
+    flow_id: str,
+    appointment_id: int,
+    vars: dict[str, Any],
+) -> None:
+    """Tell the participant about a new or moved appointment, with "I'll be there" and
+    "I can't come" (flows/appointment_new.yaml, appointment_moved.yaml). The question
+    lasts a day (the reminders ask again) and never past the appointment's start."""
+    starts_at = datetime.fromisoformat(vars["when"])
+    await tools.host.start(
+        conn,
+        participant,
+        flow_id,
+        {
+            "appointment_id": appointment_id,
+            "when": vars["when"],
+            "place": vars["place"],
+            "address": vars["address"],
+        },
+        scheduled=True,
+        expires=min(starts_at, tools.deps.clock.now() + ANNOUNCEMENT_WINDOW),
+    )
 
 
 @action("move_appointment")
@@ -116,15 +139,7 @@ async def move_appointment(
         "participant": participant.name,
     }
     if participant.status == Status.ACTIVE:
-        await outbox.say(
-            conn,
-            tools.deps,
-            participant,
-            "appointment.moved",
-            vars,
-            unsolicited=True,
-            expires=starts_at,
-        )
+        await announce(tools, conn, participant, "appointment_moved", appointment.id, vars)
     await outbox.say(conn, tools.deps, coach, "coach.appointment_moved", vars)
 
 

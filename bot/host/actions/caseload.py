@@ -3,7 +3,7 @@ trajectory, away."""
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any
 
 from bot import outbox
@@ -13,15 +13,18 @@ from bot.host.actions.registry import action
 from bot.host.invites import create_person, new_invite
 from bot.host.names import stored_name
 from bot.host.tools import PAUSE_WEEKS, Tools, answers_of, as_int
-from bot.schedule import planner
+from bot.schedule import planner, policy
 from bot.schedule.timing import local
-from storage import outbox as stored_outbox
-from storage import timers
+from storage import preferences, timers
 from storage.db import Conn
 from storage.events import log_event
 from storage.people import Person, Role, Status, update
 from storage.people import by_id as person_by_id
+from storage.preferences import Kind
 from storage.times import to_db
+
+# How long a nudge's buttons stay live (flows/nudge_message.yaml times out after as long).
+NUDGE_ANSWER_WINDOW = timedelta(days=1)
 
 
 @action("create_invite")
@@ -141,23 +144,41 @@ async def send_nudge(
             conn, tools.deps, coach, "nudge.not_now", {"participant": participant.name}
         )
         return
+    if Kind.NUDGE in await preferences.stopped(conn, participant.id):
+        # Their own choice ("no more of these"): said plainly, not as a problem.
+        await outbox.say(
+            conn, tools.deps, coach, "coach.nudges_stopped", {"participant": participant.name}
+        )
+        return
     vars = {
         "name": participant.name,
         "coach": coach.name,
         "text": str(answers.get("own_text", "")),
     }
     key = "nudge.own" if which == "own" else f"nudge.{which}"
-    text = outbox.render(tools.deps, participant, key, vars)
-    await outbox.message(
-        conn,
-        tools.deps,
-        participant,
-        participant.address.id,
-        text,
-        unsolicited=True,
-        due=max(due, now),
-        tag="nudge",
-    )
+    # Rendered now, in the participant's language; the question shows it with its buttons.
+    question = {"text": outbox.render(tools.deps, participant, key, vars)}
+    if due <= now:
+        await tools.host.start(
+            conn,
+            participant,
+            policy.NUDGE_FLOW,
+            question,
+            scheduled=True,
+            expires=now + NUDGE_ANSWER_WINDOW,
+        )
+    else:
+        due = policy.earliest(due, policy.window(tools.deps))
+        await timers.add(
+            conn,
+            now,
+            participant.id,
+            "flow",
+            {"flow": policy.NUDGE_FLOW, "vars": question},
+            due,
+            expires=due + NUDGE_ANSWER_WINDOW,
+            ref=f"{timers.NUDGE}{run_id}",
+        )
     await log_event(conn, now, "nudge_planned", participant.id, coach.id, value=which)
     key = "nudge.sent" if due <= now else "nudge.planned"
     await outbox.say(
@@ -174,7 +195,7 @@ async def cancel_nudge(
     action: Perform,
     context: dict[str, Any],
 ) -> None:
-    name = await stored_outbox.cancel_nudge(conn, coach.id, answers_of(action).get("which"))
+    name = await timers.cancel_nudge(conn, coach.id, answers_of(action).get("which"))
     if name is None:
         await outbox.say(conn, tools.deps, coach, "nudge.already_gone")
         return
@@ -235,7 +256,10 @@ async def end_trajectory(
     if str(answers.get("rung")) in {"1", "2", "3", "4", "5", "6"}:
         await record_ladder(conn, tools.deps, participant, coach, str(answers["rung"]), "end")
     if participant.status == Status.ACTIVE:
-        await outbox.say(conn, tools.deps, participant, "trajectory.ended", {"coach": coach.name})
+        # Worded for the reason: no "well done" for someone who stopped.
+        await outbox.say(
+            conn, tools.deps, participant, f"trajectory.ended.{reason}", {"coach": coach.name}
+        )
     reason_label = outbox.render(tools.deps, coach, f"end.reason.{reason}", {})
     await outbox.say(
         conn,

@@ -1,5 +1,5 @@
 """Host actions a participant's flows perform: consent, fields, pause, stop, forget,
-answers to appointments."""
+answers to appointments, and saying no to unasked questions ("not now", "don't ask again")."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from bot.engine.runner import Perform
 from bot.host.actions.registry import action
 from bot.host.privacy import forget
 from bot.host.tools import PAUSE_WEEKS, Tools, as_enum, as_int
-from bot.schedule import planner
-from storage import appointments, erasure, runs, timers
+from bot.schedule import planner, policy
+from storage import appointments, erasure, preferences, runs, timers
 from storage import outbox as stored_outbox
 from storage.appointments import AppointmentStatus
 from storage.db import Conn
 from storage.events import log_event
 from storage.people import Person, Role, Status, update
 from storage.people import by_id as person_by_id
+from storage.preferences import Kind
 from storage.times import to_db
 
 
@@ -219,4 +220,64 @@ async def appointment_answer(
         person.id,
         person.coach_id,
         ref=f"appointment:{appointment_id}",
+    )
+
+
+@action("not_now")
+async def not_now(
+    tools: Tools,
+    conn: Conn,
+    person: Person,
+    run_id: int,
+    action: Perform,
+    context: dict[str, Any],
+) -> None:
+    """ "Not now" to an unasked question: nothing changes and nobody is alerted; the log
+    keeps a neutral event (value: the kind of question)."""
+    kind = as_enum(Kind, action.params.get("value"))
+    run = await runs.get(conn, run_id)
+    await log_event(
+        conn,
+        tools.deps.clock.now(),
+        "question_not_now",
+        person.id,
+        person.coach_id,
+        flow_id=run.flow_id if run else None,
+        value=kind.value if kind else None,
+        ref=f"run:{run_id}",
+    )
+
+
+@action("stop_kind")
+async def stop_kind(
+    tools: Tools,
+    conn: Conn,
+    person: Person,
+    run_id: int,
+    action: Perform,
+    context: dict[str, Any],
+) -> None:
+    """No more of one kind of unasked message (`value`: checkin, reminder or nudge) until
+    the participant sends /start. Waiting questions of that kind are closed; the weekly
+    check-in is no longer planned; other kinds, pause and stop are untouched."""
+    kind = as_enum(Kind, action.params.get("value"))
+    if kind is None:
+        return
+    deps = tools.deps
+    now = deps.clock.now()
+    await preferences.stop(conn, now, person.id, kind)
+    same = [f for f in deps.content.flows if policy.kind_of(deps.content.schedules, f) == kind]
+    await runs.cancel_waiting(conn, person.id, same)
+    if kind == Kind.CHECKIN:
+        await planner.plan_checkin(conn, deps, person)
+    run = await runs.get(conn, run_id)
+    await log_event(
+        conn,
+        now,
+        "kind_stopped",
+        person.id,
+        person.coach_id,
+        flow_id=run.flow_id if run else None,
+        value=kind.value,
+        ref=f"run:{run_id}",
     )
