@@ -202,10 +202,16 @@ class FlowHost:
     # --- answering ------------------------------------------------------------
 
     async def press(
-        self, conn: aiosqlite.Connection, person: Person, run_id: int, seq: int, index: int
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        run_id: int,
+        seq: int,
+        index: int,
+        message_id: int | None = None,
     ) -> str | None:
-        """A button press; STALE when its question was answered (or it is not theirs),
-        CLOSED when its question expired, was closed or set aside."""
+        """A button press on `message_id`; STALE when its question was answered (or it is not
+        theirs), CLOSED when its question expired, was closed or set aside."""
         run = await runs.get(conn, run_id)
         if run is None or run.person_id != person.id:
             return STALE
@@ -229,7 +235,7 @@ class FlowHost:
             return CLOSED
         option = state.options[index]
         event = runner.Answer(seq=seq, value=option.value)
-        return await self._answer(conn, person, flow, state, run, event, option)
+        return await self._answer(conn, person, flow, state, run, event, option, message_id)
 
     async def text(
         self, conn: aiosqlite.Connection, person: Person, text: str, chat_id: int, message_id: int
@@ -287,15 +293,19 @@ class FlowHost:
         run: Run,
         event: runner.Answer,
         option: Option | None,
+        pressed_on: int | None = None,
     ) -> str | None:
         result = await self._advance(conn, person, flow, state, event)
         if any(isinstance(a, runner.Stale) for a in result.actions):
             return STALE
         accepted = any(isinstance(a, runner.Recorded) for a in result.actions)
-        if accepted and run.question_message_id and state.options:
+        # The message pressed on is this question's, even when a quick tap comes before
+        # its sending was recorded (the run would still name the previous question's).
+        shown = pressed_on or run.question_message_id
+        if accepted and shown and state.options:
             label = self._label(person, option) if option else None
-            buttons = [Button(f"✅ {label}")] if label else []
-            await outbox.edit_buttons(conn, self.deps, person, run.question_message_id, buttons)
+            buttons = [Button(chosen(label))] if label else []
+            await outbox.edit_buttons(conn, self.deps, person, shown, buttons)
         await self.apply(conn, person, run.id, flow, result, scheduled=False, expires=None)
         return None
 
@@ -635,3 +645,8 @@ def _asks(flow: Flow) -> bool:
 
 def _plain(text: str) -> str:
     return "".join(ch for ch in text.casefold() if ch.isalnum() or ch == " ").strip()
+
+
+def chosen(label: str) -> str:
+    """The button left on an answered question: the choice with one ✅ before it."""
+    return label if label.startswith("✅") else f"✅ {label}"

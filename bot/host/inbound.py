@@ -345,7 +345,7 @@ class InboundService:
         if event.press is None:
             return stale
         run_id, seq, index = event.press.run_id, event.press.seq, event.press.option
-        result = await self.host.press(conn, person, run_id, seq, index)
+        result = await self.host.press(conn, person, run_id, seq, index, event.message_id)
         if result == CLOSED:
             await log_event(
                 conn,
