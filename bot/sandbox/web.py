@@ -8,7 +8,8 @@ as Telegram users through the emulator's in-process API and moves the clock with
 
 JSON endpoints used by ``static/sandbox.js`` (POST bodies are JSON):
 
-    GET  /api/state                       time, next scheduled work, phones, version
+    GET  /api/state                       time, next scheduled work, what is coming and
+                                          waiting, quiet hours, phones, version
     GET  /api/events?seq=&version=&timeout=   long poll -> {"seq", "version", "chats"}
     GET  /api/chats/{chat_id}/messages    Message dicts + "outgoing" + "sandbox" time
     GET  /api/invites                     invite links seen in the chats, open or not
@@ -20,7 +21,8 @@ JSON endpoints used by ``static/sandbox.js`` (POST bodies are JSON):
     POST /api/phones/{user_id}/photo      {"data_base64" or none for an example, "caption",
                                            "reply_to"}
     POST /api/phones/{user_id}/voice      {"duration"}
-    POST /api/travel                      {"step": hour|day|week|next} -> travel + state
+    POST /api/travel                      {"step": hour|day|week|next|window} -> travel + state
+                                          (window: to the end of the quiet hours)
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ from bot.sandbox.demo import (
     start_token,
 )
 from bot.sandbox.emulator import LOCAL_HOSTS, Emulator
-from bot.sandbox.web_travel import TimeMachine, Travel, describe, long_day
+from bot.sandbox.web_travel import TimeMachine, Travel, describe_coming, long_day
+from bot.schedule import policy
 from storage import views
 from storage.people import Role
 
@@ -222,6 +225,8 @@ class Sandbox:
         assert deps is not None
         tz = deps.content.tz
         now = self.clock.now().astimezone(tz)
+        coming = describe_coming(await self.machine.coming(), tz)
+        sends = (c for c in coming if c["at"] is not None and c["why"] not in ("open", "held"))
         return {
             "version": self._version,
             "seq": self.emulator.seq,
@@ -231,7 +236,9 @@ class Sandbox:
                 "day": long_day(now),
                 "zone": str(tz),
             },
-            "next": describe(await self.machine.next_due(visible=True), tz),
+            "next": next(sends, None),
+            "coming": coming,
+            "quiet": self.quiet(),
             "bot": BOT_USERNAME,
             "coach_id": self.coach_id,
             "phones": await self.phones(),
@@ -239,6 +246,19 @@ class Sandbox:
                 {"code": code, "name": catalog.name, "direction": catalog.direction}
                 for code, catalog in deps.content.catalogs.by_code.items()
             ],
+        }
+
+    def quiet(self) -> dict[str, Any]:
+        """The delivery window, and whether the sandbox time is in its quiet hours now."""
+        deps = self._bot().deps
+        assert deps is not None
+        window = policy.window(deps)
+        until = self.machine.quiet_until()
+        return {
+            "active": until is not None,
+            "start": f"{window.start:%H:%M}",
+            "end": f"{window.end:%H:%M}",
+            "until": f"{until.astimezone(window.tz):%H:%M}" if until else None,
         }
 
     async def phones(self) -> list[dict[str, Any]]:
@@ -363,8 +383,13 @@ class Sandbox:
         self._bot()
         if step == "next":
             return await self.machine.travel_to_next()
+        if step == "window":
+            until = self.machine.quiet_until()
+            if until is None:
+                raise ValueError("it is not quiet hours: the bot may send now")
+            return await self.machine.travel_to(until)
         if step not in STEPS:
-            raise ValueError(f"unknown step {step!r}; use hour, day, week or next")
+            raise ValueError(f"unknown step {step!r}; use hour, day, week, next or window")
         return await self.machine.advance(STEPS[step])
 
     # -- HTTP --------------------------------------------------------------------------------
