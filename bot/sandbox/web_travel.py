@@ -113,6 +113,16 @@ class TimeMachine:
         self.stamp_new()
         return self._stamps.get((chat_id, message_id), self.clock.now())
 
+    def stamps(self) -> list[list[Any]]:
+        """Every message's sandbox time, JSON-ready: [chat id, message id, ISO time]."""
+        self.stamp_new()
+        return [[chat, message, at.isoformat()] for (chat, message), at in self._stamps.items()]
+
+    def restore_stamps(self, stamps: list[list[Any]]) -> None:
+        """Give restored messages the sandbox time they first appeared at."""
+        for chat, message, at in stamps:
+            self._stamps[(int(chat), int(message))] = datetime.fromisoformat(str(at))
+
     def start_watching(self) -> None:
         """Stamp messages as they arrive, also when no page is open."""
         if self._task is None:

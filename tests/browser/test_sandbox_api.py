@@ -18,7 +18,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.app import CoachbotApp, Options
 from bot.sandbox.demo import FIRST_COACH_ID, FIRST_PARTICIPANT_ID, Driver, start_token
+from bot.sandbox.web import Sandbox
+from bot.sandbox.web_resume import note_path
 from tests.browser.conftest import AMS, REPO, START, add_participant, plan_appointment
 from tests.e2e.harness import buttons
 
@@ -224,6 +227,120 @@ def test_coachbot_run_without_token_serves_the_demo_on_localhost(tmp_path: Path)
     assert abs(sandbox_now - datetime.now(UTC)) < timedelta(minutes=5)
     assert not re.search(r"""(?:src|href)=["'](?!/)""", html)
     assert not (tmp_path / "coachbot.sqlite3").exists()  # the sandbox used a temporary file
+
+
+def _start_cli(args: list[str], cwd: Path) -> tuple[subprocess.Popen[str], str]:
+    """`coachbot run` without a token; the process and the page's address."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", *args, "--sandbox-port", "0"],
+        cwd=cwd,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 45
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        match = re.search(r"open (http://127\.0\.0\.1:\d+/)", line)
+        if match:
+            return process, match.group(1)
+    process.kill()
+    _, err = process.communicate(timeout=10)
+    raise AssertionError(f"the sandbox did not start: {err}")
+
+
+def _stop_cli(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    return err
+
+
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+def _post(url: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def test_coachbot_run_resumes_a_sandbox_database_it_made(tmp_path: Path) -> None:
+    db = tmp_path / "play.sqlite3"
+    process, url = _start_cli(["--db", str(db)], tmp_path)
+    try:
+        kim = _post(url + "api/phones", {"kind": "coach", "name": "Kim"})["user_id"]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            phones = _get(url + "api/state")["phones"]
+            if [p["role"] for p in phones] == ["coach", "coach"]:
+                break
+            time.sleep(0.2)
+        moved = _post(url + "api/travel", {"step": "day"})["state"]["time"]
+        sanne_chat = _get(url + f"api/chats/{FIRST_COACH_ID}/messages")
+    finally:
+        _stop_cli(process)
+    assert note_path(db).exists() and note_path(db).stat().st_mode & 0o077 == 0
+
+    process, url = _start_cli(["--db", str(db)], tmp_path)
+    try:
+        state = _get(url + "api/state")
+        resumed_chat = _get(url + f"api/chats/{FIRST_COACH_ID}/messages")
+        # The bot still knows Kim's phone: a command gets its answer.
+        _post(url + f"api/phones/{kim}/text", {"text": "/help"})
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            kim_chat = _get(url + f"api/chats/{kim}/messages")
+            if kim_chat[-1]["outgoing"] and kim_chat[-2].get("text") == "/help":
+                break
+            time.sleep(0.2)
+    finally:
+        err = _stop_cli(process)
+    assert "resuming the sandbox" in err
+    assert [(p["name"], p["role"]) for p in state["phones"]] == [
+        ("Sanne", "coach"),
+        ("Kim", "coach"),
+    ]
+    assert state["time"] == moved  # the sandbox time went on from where it stopped
+    assert [(m["message_id"], m["sandbox"]) for m in resumed_chat] == [
+        (m["message_id"], m["sandbox"]) for m in sanne_chat
+    ]
+    assert kim_chat[-1]["outgoing"] and kim_chat[-2]["text"] == "/help"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM people").fetchone()[0] == 2
+
+
+async def test_a_sandbox_database_changed_after_it_stopped_is_not_resumed(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "play.sqlite3"
+    sandbox = Sandbox(port=0, start=START, db_path=db)
+    await sandbox.start_emulator()
+    options = Options(
+        token=sandbox.token, db_path=db, content_dir=REPO, api_url=sandbox.api_url, poll_timeout=1
+    )
+    app = CoachbotApp(options, sandbox.clock, sandbox.settings)
+    await app.start()
+    try:
+        await sandbox.attach(app)
+    finally:
+        await app.stop()
+        await sandbox.stop()
+    assert note_path(db).exists()
+    with sqlite3.connect(db) as conn:  # as if a real bot had run on it since
+        conn.execute("UPDATE people SET name = 'Someone else'")
+    before = db.read_bytes()
+    with pytest.raises(ValueError, match="changed since the sandbox stopped"):
+        await Sandbox(port=0, db_path=db).start_emulator()
+    assert db.read_bytes() == before
 
 
 def test_demo_needs_sandbox_mode(tmp_path: Path) -> None:
