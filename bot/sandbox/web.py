@@ -4,11 +4,13 @@
 ManualClock for the bot, and this page on 127.0.0.1. The bot is the production bot; it talks
 to the emulator over HTTP and reads the sandbox clock, nothing else differs. The page acts
 as Telegram users through the emulator's in-process API and moves the clock with
-:class:`~bot.sandbox.web_travel.TimeMachine`.
+:class:`~bot.sandbox.web_travel.TimeMachine`. A sandbox on a ``--db`` file can be stopped and
+resumed later (:mod:`bot.sandbox.web_resume`).
 
 JSON endpoints used by ``static/sandbox.js`` (POST bodies are JSON):
 
-    GET  /api/state                       time, next scheduled work, phones, version
+    GET  /api/state                       time, next scheduled work, what is coming and
+                                          waiting, quiet hours, phones, version
     GET  /api/events?seq=&version=&timeout=   long poll -> {"seq", "version", "chats"}
     GET  /api/chats/{chat_id}/messages    Message dicts + "outgoing" + "sandbox" time
     GET  /api/invites                     invite links seen in the chats, open or not
@@ -20,7 +22,8 @@ JSON endpoints used by ``static/sandbox.js`` (POST bodies are JSON):
     POST /api/phones/{user_id}/photo      {"data_base64" or none for an example, "caption",
                                            "reply_to"}
     POST /api/phones/{user_id}/voice      {"duration"}
-    POST /api/travel                      {"step": hour|day|week|next} -> travel + state
+    POST /api/travel                      {"step": hour|day|week|next|window} -> travel + state
+                                          (window: to the end of the quiet hours)
 """
 
 from __future__ import annotations
@@ -54,7 +57,9 @@ from bot.sandbox.demo import (
     start_token,
 )
 from bot.sandbox.emulator import LOCAL_HOSTS, Emulator
-from bot.sandbox.web_travel import TimeMachine, Travel, describe, long_day
+from bot.sandbox.web_resume import Saved, check, restore_world, save
+from bot.sandbox.web_travel import TimeMachine, Travel, describe_coming, long_day
+from bot.schedule import policy
 from storage import views
 from storage.people import Role
 
@@ -103,6 +108,8 @@ class Sandbox:
             self.db_path = Path(db_path)
         self.app: CoachbotApp | None = None
         self.coach_id: int | None = None
+        self.resumed: Saved | None = None  # what a stopped sandbox left on this database
+        self._attached = False
         self._version = 0
         self._bump: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
@@ -121,12 +128,24 @@ class Sandbox:
     async def start_emulator(self) -> None:
         """Start the Bot API emulator (on 127.0.0.1, any free port).
 
-        Raises ValueError when ``db_path`` already holds people: the sandbox starts from an
-        empty database, so a production database given by mistake is never touched.
+        A ``db_path`` that a stopped sandbox left is resumed: its phones, chats and sandbox
+        time come back (``bot/sandbox/web_resume.py``). Raises ValueError for any other
+        database that holds people, so a production database given by mistake is never
+        touched.
         """
-        refuse_used_database(self.db_path)
+        if self._tmp is None:
+            self.resumed = check(self.db_path)
         self._bump = asyncio.Event()
         await self.emulator.start()
+        if self.resumed is not None:
+            self.clock.set(self.resumed.clock)
+            self.machine.restore_stamps(self.resumed.stamps)
+            restore_world(self.emulator, self.resumed.world)
+            log.info(
+                "resuming the sandbox in %s at sandbox time %s",
+                self.db_path,
+                self.resumed.clock.isoformat(timespec="minutes"),
+            )
 
     @property
     def api_url(self) -> str:
@@ -147,11 +166,19 @@ class Sandbox:
         coach_name: str = "Sanne",
         coach_language: str = "en",
     ) -> None:
-        """Register the first coach (or seed the demo), then serve the page."""
+        """Register the first coach (or seed the demo), then serve the page.
+
+        A resumed sandbox has its people already: nothing is registered or seeded again.
+        """
         self.app = app
         self.machine.app = app
+        self._attached = True
         self.machine.start_watching()
-        if demo:
+        if self.resumed is not None:
+            self.coach_id = self.resumed.coach_id
+            if demo:
+                log.warning("--demo is not played again: %s is resumed as it was", self.db_path)
+        elif demo:
             self.coach_id = await Demo(app, self.emulator, self.machine).run()
         else:
             self.coach_id = await open_coach_invite(app, self.emulator, coach_name, coach_language)
@@ -191,13 +218,20 @@ class Sandbox:
         self.port = self._runner.addresses[-1][1]
 
     async def stop(self) -> None:
-        """Stop the page, the watcher and the emulator; remove the temporary database."""
+        """Stop the page, the watcher and the emulator; remove the temporary database.
+
+        Call it after the bot stopped: for a database given as ``db_path`` it writes the
+        note that lets the next sandbox on the same file resume it.
+        """
         self._changed()
         await self.machine.stop_watching()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
         await self.emulator.stop()
+        if self._tmp is None and self._attached and self.db_path.exists():
+            save(self.db_path, self.clock.now(), self.coach_id, self.emulator, self.machine)
+            self._attached = False
         if self._tmp is not None:
             with contextlib.suppress(OSError):
                 self._tmp.cleanup()
@@ -222,6 +256,8 @@ class Sandbox:
         assert deps is not None
         tz = deps.content.tz
         now = self.clock.now().astimezone(tz)
+        coming = describe_coming(await self.machine.coming(), tz)
+        sends = (c for c in coming if c["at"] is not None and c["why"] not in ("open", "held"))
         return {
             "version": self._version,
             "seq": self.emulator.seq,
@@ -231,7 +267,9 @@ class Sandbox:
                 "day": long_day(now),
                 "zone": str(tz),
             },
-            "next": describe(await self.machine.next_due(visible=True), tz),
+            "next": next(sends, None),
+            "coming": coming,
+            "quiet": self.quiet(),
             "bot": BOT_USERNAME,
             "coach_id": self.coach_id,
             "phones": await self.phones(),
@@ -239,6 +277,19 @@ class Sandbox:
                 {"code": code, "name": catalog.name, "direction": catalog.direction}
                 for code, catalog in deps.content.catalogs.by_code.items()
             ],
+        }
+
+    def quiet(self) -> dict[str, Any]:
+        """The delivery window, and whether the sandbox time is in its quiet hours now."""
+        deps = self._bot().deps
+        assert deps is not None
+        window = policy.window(deps)
+        until = self.machine.quiet_until()
+        return {
+            "active": until is not None,
+            "start": f"{window.start:%H:%M}",
+            "end": f"{window.end:%H:%M}",
+            "until": f"{until.astimezone(window.tz):%H:%M}" if until else None,
         }
 
     async def phones(self) -> list[dict[str, Any]]:
@@ -363,8 +414,13 @@ class Sandbox:
         self._bot()
         if step == "next":
             return await self.machine.travel_to_next()
+        if step == "window":
+            until = self.machine.quiet_until()
+            if until is None:
+                raise ValueError("it is not quiet hours: the bot may send now")
+            return await self.machine.travel_to(until)
         if step not in STEPS:
-            raise ValueError(f"unknown step {step!r}; use hour, day, week or next")
+            raise ValueError(f"unknown step {step!r}; use hour, day, week, next or window")
         return await self.machine.advance(STEPS[step])
 
     # -- HTTP --------------------------------------------------------------------------------
@@ -511,16 +567,6 @@ class Sandbox:
             for waiter in waiters:
                 waiter.cancel()
             await asyncio.gather(*waiters, return_exceptions=True)
-
-
-def refuse_used_database(path: Path) -> None:
-    """Raise ValueError if ``path`` is a Coachbot database that has people in it."""
-    people = views.people_in_file(path)
-    if people:
-        raise ValueError(
-            f"{path} already holds {people} people: the sandbox only starts from an empty "
-            "database. Leave out --db (a temporary file is used) or set TELEGRAM_BOT_TOKEN."
-        )
 
 
 _TYPES = {

@@ -6,6 +6,10 @@ then does the clock move on. That is what a bot that was running the whole time 
 done, so a reminder is not skipped as expired because the jump passed the appointment. The
 bot itself is untouched: only the clock moves, and ``dispatcher.tick()`` is called as its own
 loop would.
+
+What the page shows as coming (:meth:`TimeMachine.coming`) is read from the same rows: timers,
+outbox rows waiting for their time (quiet hours), and runs: a question that waits for an
+answer, and the questions set aside behind it, which come only after it is answered or closes.
 """
 
 from __future__ import annotations
@@ -15,12 +19,16 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import ManualClock
-from storage import views
+from bot.schedule import policy
+from storage import outbox, people, runs, timers, views
+from storage.outbox import HELD_UNTIL, Copy, EditButtons, Text
+from storage.runs import Run, RunStatus
 from storage.timers import TimerKind
+from storage.times import from_db
 
 if TYPE_CHECKING:
     from bot.app import CoachbotApp
@@ -32,10 +40,10 @@ log = logging.getLogger(__name__)
 MAX_STEPS = 500  # stops on the way of one jump
 NEXT_HORIZON = timedelta(days=60)  # "next scheduled message" looks this far ahead
 SETTLE_SECONDS = 15.0  # real seconds to wait for paced sends at one stop
-# Timers travelling stops at, and those worth announcing as "next" (most question timeouts
-# end a question quietly).
+# Timers travelling stops at.
 STOPS = (TimerKind.FLOW, TimerKind.RESUME, TimerKind.TIMEOUT)
-VISIBLE = (TimerKind.FLOW, TimerKind.RESUME)
+LOOK = 200  # rows read for "coming"; the sandbox holds a handful of people
+HELD = from_db(HELD_UNTIL)
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,24 @@ class Due:
     when: datetime
     what: str  # a flow id, "timeout", "resume" or "message"
     who: str  # the person's name
+
+
+@dataclass(frozen=True)
+class Coming:
+    """Something the bot will send by itself, or a question that waits for a person.
+
+    ``why``: "" (its time), "quiet_hours" (an unasked message held until the window opens),
+    "held" (until the coach can be reached again), "open" (a question sent, not answered;
+    ``when`` is when it closes), "set_aside" or "queued" (a question that comes only after
+    the open one is answered or closes; ``when`` is None).
+    """
+
+    when: datetime | None
+    what: str  # a flow id, "message" or "resume"
+    who: str
+    why: str = ""
+    text: str = ""  # the first line of a message waiting in the outbox
+    expires: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +113,16 @@ class TimeMachine:
         self.stamp_new()
         return self._stamps.get((chat_id, message_id), self.clock.now())
 
+    def stamps(self) -> list[list[Any]]:
+        """Every message's sandbox time, JSON-ready: [chat id, message id, ISO time]."""
+        self.stamp_new()
+        return [[chat, message, at.isoformat()] for (chat, message), at in self._stamps.items()]
+
+    def restore_stamps(self, stamps: list[list[Any]]) -> None:
+        """Give restored messages the sandbox time they first appeared at."""
+        for chat, message, at in stamps:
+            self._stamps[(int(chat), int(message))] = datetime.fromisoformat(str(at))
+
     def start_watching(self) -> None:
         """Stamp messages as they arrive, also when no page is open."""
         if self._task is None:
@@ -106,16 +142,11 @@ class TimeMachine:
 
     # -- what is scheduled -----------------------------------------------------------------------
 
-    async def next_due(self, *, visible: bool = False) -> Due | None:
-        """The earliest pending timer or outbox row due after the current sandbox time.
-
-        ``visible`` leaves out question timeouts: most end a question quietly (and one whose
-        question was answered stays pending and does nothing), so they are not worth
-        announcing; travelling still stops at them.
-        """
+    async def next_due(self) -> Due | None:
+        """The earliest pending timer or outbox row due after the current sandbox time."""
         db = self._db()
         now = self.clock.now()
-        timer = await views.next_timer(db, now, VISIBLE if visible else STOPS)
+        timer = await views.next_timer(db, now, STOPS)
         message = await views.next_message(db, now)
         found: list[Due] = []
         if timer is not None:
@@ -126,6 +157,89 @@ class TimeMachine:
         if message is not None:
             found.append(Due(message.due_at, "message", message.name or "?"))
         return min(found, key=lambda due: due.when) if found else None
+
+    def quiet_until(self) -> datetime | None:
+        """When the delivery window opens, if the sandbox time is in quiet hours now."""
+        deps = self._app().deps
+        assert deps is not None
+        now = self.clock.now()
+        opens = policy.earliest(now, policy.window(deps))
+        return opens if opens != now else None
+
+    async def coming(self) -> list[Coming]:
+        """Everything waiting: messages and flows with a time (soonest first), then the
+        questions that wait for an answer to another one."""
+        deps = self._app().deps
+        assert deps is not None
+        conn, now = deps.db.conn, self.clock.now()
+        quiet_end = self.quiet_until()
+        names: dict[int, str] = {}
+
+        async def name(person_id: int | None) -> str:
+            if person_id is None:
+                return "?"
+            if person_id not in names:
+                person = await people.by_id(conn, person_id)
+                names[person_id] = person.name if person else "?"
+            return names[person_id]
+
+        dated: list[Coming] = []
+        unsent: set[int] = set()  # runs whose question still waits in the outbox
+        for row in await outbox.due(conn, HELD, LOOK):
+            payload = row.payload
+            if row.due_at <= now or isinstance(payload, EditButtons):
+                continue  # going out now, or not a new message
+            what, text = "message", ""
+            if row.run_id is not None:
+                unsent.add(row.run_id)
+                run = await runs.get(conn, row.run_id)
+                what = run.flow_id if run else what
+            if isinstance(payload, Text):
+                text = payload.text.strip().split("\n", 1)[0][:80]
+            elif isinstance(payload, Copy):
+                text = "(a message passed on)"
+            why = ""
+            if row.due_at >= HELD:
+                why = "held"
+            elif quiet_end is not None and row.due_at == quiet_end and row.unsolicited:
+                why = "quiet_hours"
+            when = None if why == "held" else row.due_at
+            dated.append(Coming(when, what, await name(row.person_id), why, text))
+
+        pending = [t for t in await timers.due(conn, now + NEXT_HORIZON, LOOK) if t.due_at > now]
+        closes = {
+            int(t.payload.get("run_id") or 0): t.due_at
+            for t in pending
+            if t.kind == TimerKind.TIMEOUT
+        }
+        for timer in pending:
+            if timer.kind == TimerKind.FLOW:
+                what = str(timer.payload.get("flow") or "flow")
+            elif timer.kind == TimerKind.RESUME:
+                what = "resume"
+            else:
+                continue  # a question's timeout: shown with its open question below
+            dated.append(Coming(timer.due_at, what, await name(timer.person_id)))
+
+        waiting: list[Coming] = []
+        for telegram_id in await views.phone_owners(deps.db):
+            person = await people.by_address(conn, people.Address(people.TELEGRAM, telegram_id))
+            if person is None:
+                continue
+            active = await runs.latest(conn, person.id, RunStatus.ACTIVE)
+            behind: list[Run] = [
+                *await runs.suspended(conn, person.id),
+                *await runs.queued(conn, person.id),
+            ]
+            if active is not None and active.id not in unsent and (active.scheduled or behind):
+                when = closes.get(active.id) or active.expires_at
+                dated.append(Coming(when, active.flow_id, person.name, "open"))
+            for run in behind:
+                why = "set_aside" if run.status == RunStatus.SUSPENDED else "queued"
+                waiting.append(Coming(None, run.flow_id, person.name, why, expires=run.expires_at))
+        latest = datetime.max.replace(tzinfo=UTC)
+        dated.sort(key=lambda c: c.when or latest)
+        return dated + waiting
 
     async def _overdue(self) -> int:
         """Work due now that the bot has not done yet (paced sends, unfired timers)."""
@@ -218,17 +332,25 @@ class TimeMachine:
         return deps.db
 
 
-def describe(due: Due | None, tz: Any) -> dict[str, Any] | None:
-    """A JSON-ready account of the next due work."""
-    if due is None:
-        return None
-    local = due.when.astimezone(tz)
-    return {
-        "at": due.when.isoformat(),
-        "label": f"{local:%a} {local.day} {local:%b %H:%M}",
-        "what": due.what,
-        "who": due.who,
-    }
+def describe_coming(items: list[Coming], tz: Any) -> list[dict[str, Any]]:
+    """JSON-ready accounts of what is coming."""
+    return [
+        {
+            "at": c.when.isoformat() if c.when else None,
+            "label": _label(c.when, tz) if c.when else None,
+            "what": c.what,
+            "who": c.who,
+            "why": c.why,
+            "text": c.text,
+            "expires": _label(c.expires, tz) if c.expires else None,
+        }
+        for c in items
+    ]
+
+
+def _label(when: datetime, tz: Any) -> str:
+    local = when.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
 def long_day(when: datetime) -> str:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import CoachbotApp, Options
+from bot.sandbox.demo import FIRST_COACH_ID, Driver, start_token
 from bot.sandbox.web import Sandbox
 
 REPO = Path(__file__).resolve().parents[2]
@@ -114,3 +115,43 @@ async def open_page(browser: Any) -> AsyncIterator[Callable[..., Awaitable[Any]]
     for context in contexts:
         await context.close()
     assert not foreign, f"the page tried to load from elsewhere: {foreign}"
+
+
+async def add_participant(
+    sandbox: Sandbox,
+    name: str = "Daan",
+    answers: tuple[str, ...] = ("Nederlands", "Ja", "Woensdag", "Middag"),
+    *,
+    night: bool = False,
+) -> int:
+    """The first coach invites ``name`` and they onboard on a new phone (by the buttons
+    ``answers``: language, consent, check-in day and time); their Telegram user id.
+
+    The coach is told "… joined" at once, or (``night``) only when quiet hours end."""
+    emulator, driver, coach = sandbox.emulator, Driver(sandbox.emulator), FIRST_COACH_ID
+    driver.skip_all(coach)
+    emulator.send_command(coach, "/newparticipant")
+    await driver.next(coach)
+    emulator.send_text(coach, name)
+    await driver.answer(coach, answers[0])
+    token = start_token((await driver.next(coach, "start="))["text"])
+    added = await sandbox.add_phone({"link": f"https://t.me/x?start={token}", "name": name})
+    user_id = int(added["user_id"])
+    for label in answers:
+        await driver.answer(user_id, label)
+    if night:
+        await driver.next(user_id)  # the last onboarding message: all set
+    else:
+        await driver.next(coach, f"{name} joined")
+    return user_id
+
+
+async def plan_appointment(sandbox: Sandbox, who: str, day: str, at: str) -> None:
+    """/appointment on the first coach's phone: ``day`` as on its button ("22 Oct")."""
+    emulator, driver, coach = sandbox.emulator, Driver(sandbox.emulator), FIRST_COACH_ID
+    driver.skip_all(coach)
+    emulator.send_command(coach, "/appointment")
+    for label in (who, day, at):
+        await driver.answer(coach, label)
+    await driver.answer_nth(coach, 0)  # the first place
+    await driver.next(coach, "Planned")

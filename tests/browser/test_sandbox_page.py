@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.sandbox.demo import FIRST_COACH_ID, FIRST_PARTICIPANT_ID
-from tests.browser.conftest import REPO
+from bot.sandbox.demo import FIRST_COACH_ID, FIRST_PARTICIPANT_ID, Driver
+from bot.sandbox.web import example_photo
+from tests.browser.conftest import AMS, REPO, add_participant, plan_appointment
 
 pytest.importorskip("playwright.async_api", reason="Playwright is not installed")
 from playwright.async_api import expect
@@ -80,6 +82,10 @@ async def test_onboard_plan_and_a_day_later_the_reminder(make_sandbox: Any, open
         await press(page, ayse, label)
     await expect(bot_bubbles(page, coach, "Ayşe joined")).to_have_count(1, timeout=WAIT)
     await expect(phone(page, ayse).locator(".phone-sub")).to_contain_text("Türkçe")
+    # Each chosen answer shows the bot's one tick: the page adds none.
+    chosen = phone(page, ayse).locator(".kb button", has_text="✅")
+    await expect(chosen).to_have_count(4, timeout=WAIT)
+    assert all(text.count("✅") == 1 for text in await chosen.all_inner_texts())
 
     # She writes back in reply to a message, and sends a photo.
     await bot_bubbles(page, ayse).last.hover()
@@ -169,4 +175,75 @@ async def test_demo_caseload_right_to_left_and_screenshot(
     if not SCREENSHOT.exists() or os.environ.get("UPDATE_SCREENSHOT"):
         SCREENSHOT.parent.mkdir(exist_ok=True)
         shutil.copyfile(shot, SCREENSHOT)
+    assert not page.errors
+
+
+async def test_on_a_phone_at_night_the_coach_is_in_view_and_the_page_says_why_all_waits(
+    make_sandbox: Any, open_page: Any
+) -> None:
+    sandbox = await make_sandbox(start=datetime(2026, 10, 19, 23, 0, tzinfo=AMS))
+    page = await open_page(sandbox, width=390, height=844)
+
+    coach = phone(page, FIRST_COACH_ID)
+    await expect(bot_bubbles(page, FIRST_COACH_ID, "registered as a coach")).to_have_count(1)
+    await expect(page.locator("#quiet")).to_be_visible()
+    await expect(page.locator("#quiet")).to_contain_text("nothing by itself until 09:00")
+    # No sideways scrolling: the header is compact and the coach's phone comes first.
+    assert await page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    box = await coach.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert box["y"] + box["height"] <= 844  # down to its message box
+    await expect(coach.locator(".composer textarea")).to_be_in_viewport()
+
+    await page.locator("#quiet-go").click()
+    await expect(page.locator("#clock-time")).to_have_text("09:00", timeout=WAIT)
+    await expect(page.locator("#clock-day")).to_have_text("Tuesday 20 October 2026")
+    await expect(page.locator("#quiet")).to_be_hidden()
+    assert not page.errors
+
+
+async def test_a_question_set_aside_shows_on_the_next_line(
+    make_sandbox: Any, open_page: Any
+) -> None:
+    sandbox = await make_sandbox()
+    await add_participant(sandbox, "Daan")  # weekly question: Wednesday 14:00
+    await plan_appointment(sandbox, "Daan", "22 Oct", "15:00")  # reminder Wednesday 10:00
+    await sandbox.machine.travel_to(datetime(2026, 10, 21, 14, 30, tzinfo=AMS))
+    page = await open_page(sandbox)
+
+    await expect(page.locator("#waiting-note")).to_have_text(
+        " · waiting: reminder (day before) for Daan (set aside)"
+    )
+    await page.locator("#coming summary").click()
+    await expect(page.locator("#coming-list .why-open")).to_contain_text(
+        "Fri 23 Oct 14:00weekly question for Daan is open: no answer yet"
+    )
+    await expect(page.locator("#coming-list .why-set_aside")).to_contain_text(
+        "asked again once the open question is answered or closes; expires Thu 22 Oct 15:00"
+    )
+    assert not page.errors
+
+
+async def test_a_chat_with_a_photo_opens_at_its_newest_message(
+    make_sandbox: Any, open_page: Any
+) -> None:
+    sandbox = await make_sandbox()
+    daan = await add_participant(sandbox, "Daan")
+    driver = Driver(sandbox.emulator)
+    driver.skip_all(FIRST_COACH_ID)
+    sandbox.emulator.send_photo(daan, None, data=example_photo())
+    relayed = await driver.next(FIRST_COACH_ID)  # "Daan wrote", then the photo
+    while "photo" not in relayed:
+        relayed = await driver.next(FIRST_COACH_ID)
+    page = await open_page(sandbox, width=1280, height=560)
+
+    photo = phone(page, FIRST_COACH_ID).locator("img.photo")
+    await expect(photo).to_have_count(1, timeout=WAIT)
+    await page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=await photo.element_handle()
+    )
+    chat = phone(page, FIRST_COACH_ID).locator(".chat")
+    below = await chat.evaluate("c => c.scrollHeight - c.scrollTop - c.clientHeight")
+    assert below < 2, f"{below}px of the chat are below the view"
     assert not page.errors

@@ -52,30 +52,84 @@ function showState(state) {
   $("#clock-time").textContent = state.time.clock;
   $("#clock-day").textContent = state.time.day;
   $("#clock-time").dataset.at = state.time.at;
-  const next = state.next;
-  $("#next-due").textContent = next
-    ? `Next: ${next.label} · ${describeDue(next)}`
-    : "Nothing scheduled";
+  showComing(state.next, state.coming || []);
+  showQuiet(state.quiet);
   for (const phone of state.phones) ensurePhone(phone);
 }
 
-function describeDue(next) {
-  const names = {
-    checkin: "weekly question",
-    reminder_day_before: "reminder (day before)",
-    reminder_soon: "reminder (soon)",
-    timeout: "question closes",
-    resume: "pause ends",
-    message: "message",
-  };
-  const what = names[next.what] || next.what.replace(/_/g, " ");
-  return `${what} for ${next.who}`;
+const NAMES = {
+  checkin: "weekly question",
+  reminder_day_before: "reminder (day before)",
+  reminder_soon: "reminder (soon)",
+  attendance: "attendance question",
+  followup: "follow-up question",
+  ladder: "ladder question",
+  resume: "pause ends",
+  message: "message",
+};
+
+function whatName(item) {
+  return NAMES[item.what] || item.what.replace(/_/g, " ");
+}
+
+// One line for a coming or waiting item, without its time.
+function describeComing(item) {
+  const what = `${whatName(item)} for ${item.who}`;
+  const text = item.text ? `: “${item.text}”` : "";
+  const expires = item.expires ? `; expires ${item.expires}` : "";
+  switch (item.why) {
+    case "quiet_hours": return `${what}${text} (held: quiet hours)`;
+    case "held": return `${what}${text} (held until the coach can be reached)`;
+    case "open": return `${what} is open: no answer yet${item.label ? " (closes then)" : ""}`;
+    case "set_aside": return `${what}: set aside, asked again once the open question is answered or closes${expires}`;
+    case "queued": return `${what}: queued behind the open question${expires}`;
+    default: return `${what}${text}`;
+  }
+}
+
+function showComing(next, coming) {
+  $("#next-due").textContent = next
+    ? `Next: ${next.label} · ${describeComing(next)}`
+    : "Nothing scheduled";
+  const waiting = coming.filter((c) => c.why === "set_aside" || c.why === "queued");
+  const open = coming.filter((c) => c.why === "open");
+  let note = "";
+  if (waiting.length) {
+    const first = waiting[0];
+    note = ` · waiting: ${whatName(first)} for ${first.who} (${first.why === "queued" ? "queued" : "set aside"})`;
+    if (waiting.length > 1) note += ` +${waiting.length - 1} more`;
+  } else if (open.length) {
+    note = ` · open: ${whatName(open[0])} for ${open[0].who}`;
+    if (open.length > 1) note += ` +${open.length - 1} more`;
+  }
+  $("#waiting-note").textContent = note;
+  const list = $("#coming-list");
+  list.replaceChildren();
+  for (const item of coming) {
+    const li = el("li", item.why ? `why-${item.why}` : null);
+    const when = item.label || (item.why === "held" ? "on hold" : "waiting");
+    li.append(el("span", "when", when), el("span", "what", describeComing(item)));
+    li.dir = "auto";
+    list.append(li);
+  }
+  if (!coming.length) list.append(el("li", "empty", "Nothing is scheduled and no question waits for an answer."));
+}
+
+function showQuiet(quiet) {
+  const bar = $("#quiet");
+  bar.hidden = !(quiet && quiet.active);
+  if (bar.hidden) return;
+  $("#quiet-text").textContent =
+    `Quiet hours (${quiet.end}–${quiet.start}): the bot sends nothing by itself until ${quiet.until}.`;
+  $("#quiet-more").textContent =
+    "Reminders, weekly questions and notes to the coach wait; answers to what you do still come at once.";
+  $("#quiet-go").textContent = `⏩ To ${quiet.until}`;
 }
 
 async function travel(step) {
   if (S.travelling) return;
   S.travelling = true;
-  const buttons = document.querySelectorAll(".travel-buttons button");
+  const buttons = document.querySelectorAll("button[data-step]");
   buttons.forEach((b) => { b.disabled = true; });
   $(".clock").classList.add("moving");
   try {
@@ -112,7 +166,7 @@ function ensurePhone(data) {
     const node = $("#phone-template").content.firstElementChild.cloneNode(true);
     node.dataset.userId = data.user_id;
     node.dataset.testid = `phone-${data.user_id}`;
-    phone = { el: node, data, replyTo: null, messages: [], lastId: 0, loaded: false };
+    phone = { el: node, data, replyTo: null, messages: [], lastId: 0, loaded: false, stick: true };
     S.phones.set(data.user_id, phone);
     wirePhone(phone);
     $("#phones").append(node);
@@ -176,6 +230,10 @@ function wirePhone(phone) {
     reader.readAsDataURL(file);
   });
   $(".reply-cancel", node).addEventListener("click", () => setReply(phone, null));
+  const chat = $(".chat", node);
+  chat.addEventListener("scroll", () => {
+    phone.stick = chat.scrollHeight - chat.scrollTop - chat.clientHeight < 60;
+  });
   node.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
       closePopups(phone);
@@ -307,10 +365,19 @@ async function refreshChat(userId) {
     if (phone.loaded && message.message_id > phone.lastId) node.classList.add("flash");
     box.append(node);
   }
-  if (atBottom || grew || !phone.loaded) chat.scrollTop = chat.scrollHeight;
+  if (atBottom || grew || !phone.loaded) {
+    chat.scrollTop = chat.scrollHeight;
+    phone.stick = true; // photos that load later keep it at the bottom (see renderMessage)
+  }
   phone.lastId = Math.max(phone.lastId, newest);
   phone.loaded = true;
   phone.el.dataset.messages = String(messages.length);
+}
+
+function keepAtBottom(phone) {
+  if (!phone.stick) return;
+  const chat = $(".chat", phone.el);
+  chat.scrollTop = chat.scrollHeight;
 }
 
 function senderName(phone, message) {
@@ -356,9 +423,20 @@ function renderMessage(phone, message) {
   if (message.photo && message.photo.length) {
     const size = message.photo[message.photo.length - 1];
     const img = el("img", "photo");
-    img.src = `/api/files/${encodeURIComponent(size.file_id)}`;
+    // The size is known before the bytes arrive: the bubble has its height at once, so
+    // scrolling to the newest message is right before the picture has loaded.
+    if (size.width && size.height) {
+      img.width = size.width;
+      img.height = size.height;
+    }
     img.alt = message.caption || "photo";
     img.loading = "lazy";
+    img.addEventListener("load", () => keepAtBottom(phone));
+    img.addEventListener("error", () => {
+      img.replaceWith(el("div", "photo-gone", "🖼️ Photo (not kept when the sandbox restarted)"));
+      keepAtBottom(phone);
+    });
+    img.src = `/api/files/${encodeURIComponent(size.file_id)}`;
     bubble.append(img);
   }
   if (message.voice) {
@@ -609,7 +687,7 @@ async function poll() {
 }
 
 async function start() {
-  document.querySelectorAll(".travel-buttons button").forEach((b) => {
+  document.querySelectorAll("button[data-step]").forEach((b) => {
     b.addEventListener("click", () => travel(b.dataset.step));
   });
   $("#add-phone").addEventListener("click", () => openAddDialog(null));
