@@ -134,11 +134,6 @@ async def test_at_night_unasked_messages_wait_for_the_morning_and_the_page_says_
     assert status == 400 and "not quiet hours" in result["error"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/host/flows.py (_answer) prefixes ✅ to the chosen label, and the label "
-    "attendance.did_come.came is '✅ Came' already: the bot itself sends '✅ ✅ Came'",
-)
 async def test_a_chosen_button_that_has_a_tick_gets_no_second_one(make_sandbox: Any) -> None:
     sandbox = await make_sandbox()
     await add_participant(sandbox, "Daan")
