@@ -8,8 +8,8 @@ chat's messages arrive in their order.
 
 At-least-once: a row is marked `sending` (committed) before the network call; a row
 found `sending` after a crash is sent again, so at most the K messages in flight at the
-crash can arrive twice. A landed row is recorded `sent` in the next transaction that
-marks a row `sending` (or alone, when none follows). Whether a row may go is the delivery
+crash can arrive twice. A landed row is recorded `sent` at once, in one transaction with
+whatever else landed meanwhile. Whether a row may go is the delivery
 policy's (bot.schedule.policy); Telegram's pace is bot.outbox.pacing's; the network call
 and what a failure means are bot.outbox.sending's. Replies go before reminders.
 """
@@ -237,6 +237,12 @@ class Dispatcher:
             message_id = await self._deliver(row)
             if message_id is not None:
                 self._landed.append((row, message_id))
+                # Recorded at once (with whatever else landed meanwhile): a run must name
+                # its question's message before the answer to it comes in.
+                try:
+                    await self._record_landed()
+                except Exception:  # kept in _landed: the next transaction records it
+                    log.exception("recording sent outbox rows failed; trying again")
         except Exception:
             # Not a Telegram answer (those are SendErrors, handled in _deliver): the row
             # stays `sending` and goes again after a restart.

@@ -175,6 +175,6 @@ async def test_a_trajectory_ended_with_a_volunteering_place_says_well_done(
 ) -> None:
     h = harness
     await sara(h)
-    await end_trajectory(h, "Volunteering place found")
+    await end_trajectory(h, "Volunteer work")
     goodbye = await h.next_message(SARA, "has ended")
     assert "volunteering place" in goodbye["text"] and "Well done" in goodbye["text"]
