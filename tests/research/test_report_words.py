@@ -400,3 +400,40 @@ async def test_the_chats_report_is_in_the_coordinators_language(
     assert f'<html lang="{expected}">' in html
     title = Words.load(expected).t("summary.title", period="", coaches="").split(",")[0]
     assert summary.startswith(title)
+
+
+# --- charts show only what tables show --------------------------------------------------------
+
+NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?%?")
+
+
+def test_every_number_in_a_chart_is_in_a_table_of_its_section(tmp_path: Path) -> None:
+    html = asyncio.run(demo.write_report(tmp_path)).read_text(encoding="utf-8")
+    sections = re.findall(r'<section id="(\w+)">(.*?)</section>', html, re.S)
+    checked = 0
+    for name, body in sections:
+        tables = " ".join(visible(t) for t in re.findall(r"<table>.*?</table>", body, re.S))
+        in_tables = set(NUMBER.findall(tables))
+        for chart in re.findall(r'<svg class="chart".*?</svg>', body, re.S):
+            labels = re.findall(r'<text [^>]*class="v[^"]*">([^<]*)</text>', chart)
+            tips = re.findall(r"<title>([^<]*)</title>", chart)
+            numbers = set(NUMBER.findall(" ".join(labels + tips)))
+            assert numbers <= in_tables, (name, sorted(numbers - in_tables))
+            checked += len(numbers)
+    assert checked > 50
+
+
+def test_a_content_folder_may_rename_an_item_and_keeps_every_other_text(tmp_path: Path) -> None:
+    folder = tmp_path / FOLDER
+    folder.mkdir(parents=True)
+    (folder / "nl.yaml").write_text(
+        "language: nl\nname: Nederlands\ndirection: ltr\nlocale: nl_NL\nmessages:\n"
+        '  item.life_satisfaction: "Levensgeluk"\n',
+        encoding="utf-8",
+    )
+    words = Words.load("nl", content_dir=tmp_path)
+    assert words.t("item.life_satisfaction") == "Levensgeluk"
+    assert words.t("reach.title") == "Wie hebben we bereikt?"
+    assert Words.load("en", content_dir=tmp_path).t("item.life_satisfaction") == (
+        "Life satisfaction"
+    )
