@@ -18,7 +18,7 @@ from jinja2 import Environment, StrictUndefined, Template, select_autoescape
 from bot.clock import DEFAULT_TZ, Clock, SystemClock
 from bot.errors import CoachbotError
 from bot.research import charts
-from bot.research.attendance import ANSWER_LABELS, OUTCOME_LABELS
+from bot.research.attendance import OUTCOME_LABELS
 from bot.research.engagement import MOODS
 from bot.research.figures import Figures, compute
 from bot.research.instrument import PILOT_N
@@ -102,7 +102,6 @@ def render_html(figures: Figures, generated: datetime, words: Words | None = Non
         "coaches_label": ", ".join(figures.coach_names) or w.t("coaches.all"),
         "generated": w.moment(generated),
         "min_group": MIN_GROUP,
-        "answers": list(ANSWER_LABELS),
         "outcomes": list(OUTCOME_LABELS),
         "moods": MOODS,
         "rungs": list(RUNGS),
