@@ -19,8 +19,13 @@ async def make_document(deps: Deps, spec: dict[str, Any]) -> tuple[str, bytes, s
     if kind == "report":
         from bot.research.report import build_report  # optional part, loaded when used
 
+        # In the coordinator's language: Dutch or English (any other gives Dutch).
         html, summary = await build_report(
-            deps.db, tz=deps.content.tz, content=deps.content, clock=deps.clock
+            deps.db,
+            tz=deps.content.tz,
+            content=deps.content,
+            clock=deps.clock,
+            language=spec.get("language"),
         )
         waiting = await parked.count(deps.db)
         if waiting:  # updates that kept failing are not in the figures: say so

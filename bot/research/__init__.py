@@ -14,7 +14,7 @@ __all__ = ["build_report"]
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy, so `coachbot run` does not import plotly just to register the subcommands.
+    # Lazy, so `coachbot run` does not load the report just to register the subcommands.
     if name == "build_report":
         from bot.research.report import build_report
 

@@ -29,14 +29,17 @@ def register(subparsers: Any) -> None:
         "report",
         help="write the engagement report as one HTML file",
         description="Write the engagement report (reach, answers, attendance, moods, ladder, "
-        "T0/T1 change, per coach) as one self-contained HTML file. Figures about fewer than "
-        "5 people show as <5.",
+        "T0/T1 change, per coach) as one self-contained HTML file, in Dutch or English. "
+        "Figures about fewer than 5 people are hidden.",
     )
     _db(report)
     report.add_argument("--from", dest="start", type=_date, help="first day (YYYY-MM-DD)")
     report.add_argument("--to", dest="end", type=_date, help="last day, inclusive (YYYY-MM-DD)")
     report.add_argument("--coach", help="only this coach's participants (first name)")
     report.add_argument("--content", type=Path, help="flows/ and messages/ for item labels")
+    report.add_argument(
+        "--lang", choices=("nl", "en"), default="nl", help="language of the report (default nl)"
+    )
     report.add_argument("--out", type=Path, required=True, help="HTML file to write")
     report.set_defaults(func=_report)
 
@@ -111,12 +114,20 @@ def _report(args: argparse.Namespace) -> int:
     if args.start and args.end and args.start > args.end:
         print("--from is after --to", file=sys.stderr)
         return 2
-    items = items_from_content(_content(args.content))
+    content = _content(args.content)
+    items = items_from_content(content, args.lang)
 
     async def work(db: Any) -> int:
         try:
             html, text = await build_report(
-                db, start=args.start, end=args.end, coach=args.coach, tz=DEFAULT_TZ, items=items
+                db,
+                start=args.start,
+                end=args.end,
+                coach=args.coach,
+                tz=DEFAULT_TZ,
+                items=items,
+                content=content,
+                language=args.lang,
             )
         except UnknownCoach as err:
             print(err, file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Per coach: caseload now, and activity in the period."""
+"""Per coach: caseload now (participants in trajectory), and activity in the period."""
 
 from __future__ import annotations
 
@@ -6,16 +6,27 @@ from dataclasses import dataclass
 
 from bot.research.attendance import no_show_rate, visits
 from bot.research.engagement import people_engaged, responses
-from bot.research.rows import Scope, Snapshot
+from bot.research.rows import PersonRow, Scope, Snapshot
 from bot.research.suppress import Count, Share
 
-OPEN = frozenset({"invited", "active", "paused"})
+TAKING_PART = frozenset({"active", "paused"})
+
+
+def in_trajectory(p: PersonRow) -> bool:
+    """In trajectory now: said yes (consent starts the trajectory), the coach has not ended
+    it, and still taking part (active or paused; not stopped, declined or unreachable).
+
+    Example: invited but not yet said yes → no; said yes, paused → yes; the coach ended the
+    trajectory (volunteering found), still active for the follow-ups → no.
+    """
+    started = p.trajectory_start is not None or p.consent_at is not None
+    return started and p.trajectory_end is None and p.status in TAKING_PART
 
 
 @dataclass(frozen=True)
 class CoachRow:
     name: str
-    caseload: Count  # participants now invited, active or paused
+    caseload: Count  # participants in trajectory now (`in_trajectory`)
     all_time: Count  # every participant who has this coach
     engaged: Count  # answered a question or wrote in the period
     appointments: Count  # appointments planned in the period (about distinct participants)
@@ -40,7 +51,7 @@ def coaches(snapshot: Snapshot, scope: Scope) -> tuple[CoachRow, ...]:
         rows.append(
             CoachRow(
                 name=coach.staff_name or f"coach {coach.id}",
-                caseload=Count.of({p.id for p in mine if p.status in OPEN}),
+                caseload=Count.of({p.id for p in mine if in_trajectory(p)}),
                 all_time=Count.of(ids),
                 engaged=Count.of(people_engaged(events, scope)),
                 appointments=Count(len(planned), len({e.person_id for e in planned})),

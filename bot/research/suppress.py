@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 MIN_GROUP = 5
 HIDDEN = "<5"
@@ -97,6 +98,32 @@ class Measure:
 
     def __str__(self) -> str:
         return self.format()
+
+
+class Shown(StrEnum):
+    """How a figure may appear: the same decision as its `str`, for pages that word it."""
+
+    VALUE = "value"  # the number itself
+    FEW = "few"  # about fewer than MIN_GROUP people (including none): "<5"
+    WITHHELD = "withheld"  # 5 or more, hidden so that a "<5" beside it stays hidden
+    NONE = "none"  # enough people but nothing to compute (a mean of no numbers): "–"
+
+
+def shown(figure: Count | Share | Measure) -> Shown:
+    """What may be shown of `figure`; only `Shown.VALUE` shows its number.
+
+    Example: Count(7, 4) → FEW (7 answers from 4 people); Count(9, 9, forced=True) →
+    WITHHELD; Share(4, 5, 5, 4) → FEW (only four people in the part).
+    """
+    if isinstance(figure, Count):
+        if figure.people < MIN_GROUP:
+            return Shown.FEW
+        return Shown.WITHHELD if figure.forced else Shown.VALUE
+    if isinstance(figure, Share):
+        return Shown.FEW if figure.hidden else Shown.VALUE
+    if figure.people < MIN_GROUP:
+        return Shown.FEW
+    return Shown.NONE if figure.value is None else Shown.VALUE
 
 
 def protect(parts: Sequence[Count]) -> list[Count]:

@@ -59,14 +59,23 @@ class Item:
         except ValueError:
             return None
 
+    def scale_ends(self) -> tuple[tuple[float, str], tuple[float, str]] | None:
+        """((1, "poor"), (5, "excellent")): the scores and meanings of a choice item's first
+        and last option (None for other items)."""
+        if self.answer != "choice" or len(self.scores) < 2:
+            return None
+        meaning = dict(self.codes)
+        (low, a), (high, b) = self.scores[0], self.scores[-1]
+        return (a, meaning.get(low, low)), (b, meaning.get(high, high))
+
     @property
     def scale(self) -> str:
         """ "1 = poor … 5 = excellent" for a choice item with scores ("" otherwise)."""
-        if self.answer != "choice" or len(self.scores) < 2:
+        ends = self.scale_ends()
+        if ends is None:
             return ""
-        meaning = dict(self.codes)
-        (low, a), (high, b) = self.scores[0], self.scores[-1]
-        return f"{a:g} = {meaning.get(low, low)} … {b:g} = {meaning.get(high, high)}"
+        (a, low), (b, high) = ends
+        return f"{a:g} = {low} … {b:g} = {high}"
 
 
 @dataclass(frozen=True)
@@ -78,14 +87,16 @@ class Answer:
     at: datetime
 
 
-def items_from_content(content: Any) -> list[Item]:
-    """Items in the order the questionnaire flows ask them (empty without those flows)."""
+def items_from_content(content: Any, language: str = "en") -> list[Item]:
+    """Items in the order the questionnaire flows ask them (empty without those flows), with
+    their questions and answers in `language` (English for exports, the report's language
+    for the report; Dutch where that catalog lacks a text)."""
     if content is None:
         return []
     catalogs = getattr(content.catalogs, "by_code", {})
-    english, dutch = catalogs.get("en"), catalogs.get("nl")
-    messages: dict[str, str] = english.messages if english is not None else {}
+    wanted, dutch = catalogs.get(language), catalogs.get("nl")
     asked: dict[str, str] = dutch.messages if dutch is not None else {}
+    messages: dict[str, str] = {**asked, **(wanted.messages if wanted is not None else {})}
     found: dict[str, Item] = {}
     for flow_id in WAVES:
         flow = content.flows.get(flow_id)

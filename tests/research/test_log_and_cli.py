@@ -67,6 +67,8 @@ def test_report_command(cohort_path: Path, tmp_path: Path, capsys: pytest.Captur
     argv = ["report", "--db", str(cohort_path), "--from", "2026-10-01", "--to", "2026-10-31"]
     assert run(*argv, "--out", str(out)) == 0
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert "Bereikt: 11 uitgenodigd" in capsys.readouterr().out  # Dutch unless --lang en
+    assert run(*argv, "--lang", "en", "--out", str(out)) == 0
     assert "Reached: 11 invited" in capsys.readouterr().out
     assert run(*argv, "--coach", "sanne", "--out", str(out)) == 0
     assert "Sanne Zwartkop" in capsys.readouterr().out

@@ -15,10 +15,12 @@ from bot.research.report import UnknownCoach, build_report, make_scope, shipped_
 from bot.research.rows import Snapshot, load
 from bot.research.suppress import HIDDEN, Count, Measure, Share
 from bot.research.survey import items_from_content
+from bot.research.texts import Words
 from storage.db import Database
 from tests.research import cohort
 
 OCTOBER = {"start": date(2026, 10, 1), "end": date(2026, 10, 31)}
+FEW = '<span class="hid">hidden: fewer than 5 people</span>'  # a hidden cell, in English
 
 
 async def figures_for(db: Database, **kw: object) -> tuple[Snapshot, Figures]:
@@ -125,10 +127,12 @@ async def test_per_coach(cohort_db: Database) -> None:
     _, f = await figures_for(cohort_db, **OCTOBER)
     sanne, ahmed = f.coaches
     assert sanne.name == cohort.NAMES["coach"][0]
-    assert (str(sanne.caseload), str(sanne.all_time), str(sanne.engaged)) == ("6", "8", "6")
+    # Caseload: in trajectory now. P1–P5 (active, said yes); not P6 (unreachable), P7
+    # (declined) or P8 (invited, not yet said yes). Ahmed: Q1 and Q2, not Q3 (invited).
+    assert (str(sanne.caseload), str(sanne.all_time), str(sanne.engaged)) == ("5", "8", "6")
     assert raw(sanne.appointments) == (6, 6)
     assert str(sanne.checkin_rate) == "67%"
-    assert (ahmed.caseload.n, ahmed.all_time.n, ahmed.engaged.n) == (3, 3, 1)
+    assert (ahmed.caseload.n, ahmed.all_time.n, ahmed.engaged.n) == (2, 3, 1)
     assert all(str(c) == HIDDEN for c in (ahmed.caseload, ahmed.all_time, ahmed.engaged))
 
 
@@ -162,15 +166,19 @@ async def test_a_coach_with_fewer_than_five_people_shows_no_number(cohort_db: Da
     figures = _walk(f)
     assert len(figures) > 50
     assert all(x.shown is None for x in figures)
-    html, text = await build_report(cohort_db, coach="Ahmed Quillfeather", tz=cohort.AMS, **OCTOBER)
-    cells = re.findall(r"<td>([^<]*)</td>", html)
-    numbers = [
-        c for c in cells if re.search(r"\d", c.replace("&lt;5", "")) and not re.match(r"\d\. ", c)
-    ]
+    html, text = await build_report(
+        cohort_db, coach="Ahmed Quillfeather", tz=cohort.AMS, language="en", **OCTOBER
+    )
+    # Every figure cell (not the item's question, not the pilot's published mean) holds
+    # hidden words or a label, never a number.
+    cells = re.findall(r'<td(?: class="(?:both)")?>(.*?)</td>', html, re.S)
+    figures = [re.sub(r'<span class="hid">[^<]*</span>', "", c) for c in cells]
+    numbers = [c for c in figures if re.search(r"\d", c) and not re.match(r"\d\. ", c)]
     assert cells and not numbers
-    assert HIDDEN.replace("<", "&lt;") in html
-    assert "plotly" not in html.lower()  # nothing to draw, so no chart and no plotly.js
-    assert not re.search(r"\d+%|(?<!<)\b\d+ (invited|linked|consented|active)", text)
+    assert FEW in html
+    assert '<svg class="chart"' not in html  # nothing to draw, so no chart
+    assert not re.search(r"\d+%|\b\d+ (invited|linked|consented|active)", text)
+    assert "Reached: hidden invited, hidden linked" in text
 
 
 async def test_unknown_coach(cohort_db: Database) -> None:
@@ -178,21 +186,23 @@ async def test_unknown_coach(cohort_db: Database) -> None:
         await build_report(cohort_db, coach="Nobody", tz=cohort.AMS)
 
 
-async def test_charts_draw_hidden_values_as_empty_bars(cohort_db: Database) -> None:
+async def test_charts_draw_hidden_values_as_words_without_a_bar(cohort_db: Database) -> None:
     _, f = await figures_for(cohort_db, **OCTOBER)
-    fig = charts.responses(f.responses)
-    assert fig is not None
-    bar = fig.data[0]
-    assert list(bar.text) == [HIDDEN, "67%", HIDDEN]
-    assert list(bar.y) == [0.0, pytest.approx(66.67, abs=0.01), 0.0]
-    assert charts.attendance_by_answer(f.attendance) is None  # every cell hidden
+    draw = charts.Charts(Words.load("en", cohort.AMS))
+    svg = str(draw.responses(f.responses))
+    # Reminders (four people answered) and follow-ups (none) are hidden: no bar, the word.
+    assert len(re.findall(r'<rect [^>]*class="bar s0"', svg)) == 1
+    assert re.findall(r'<text [^>]*class="v">([^<]*)</text>', svg) == ["67%"]
+    hidden = re.findall(r'<text [^>]*class="hid"><title>([^<]*)</title>([^<]*)</text>', svg)
+    assert hidden == [("hidden: fewer than 5 people", "hidden")] * 2
+    assert draw.attendance(f.attendance) == ""  # every cell hidden: no chart at all
 
 
 async def test_html_page(cohort_db: Database) -> None:
-    html, text = await build_report(cohort_db, tz=cohort.AMS, **OCTOBER)
-    assert html.count('<script type="text/javascript">/**\n* plotly.js') <= 1
-    assert html.lower().count("plotly.js v") >= 1
-    assert "<script src" not in html and "<link" not in html  # plotly.js is inline
+    html, text = await build_report(cohort_db, tz=cohort.AMS, language="en", **OCTOBER)
+    assert '<html lang="en">' in html
+    assert "<script src" not in html and "<link" not in html and "<img" not in html
+    assert len(re.findall(r'<svg class="chart" id="chart-\d+"', html)) >= 5
     for heading in (
         "Who did we reach?",
         "Who answers?",
@@ -214,13 +224,13 @@ async def test_html_page(cohort_db: Database) -> None:
 
 def survey_row(html: str, item: str) -> str:
     """The cells of one item's row in the T0/T1 table (without the label cell)."""
-    found = re.search(rf"<tr><td title=\"[^\"]*\">{item}<br>.*?</td>(.*?)</tr>", html, re.S)
+    found = re.search(rf'<tr data-item="{item}"><td class="item">.*?</td>(.*?)</tr>', html, re.S)
     assert found is not None, item
     return " ".join(found.group(1).split())
 
 
 async def test_the_pilots_baseline_stands_beside_the_cohorts_t0_mean(cohort_db: Database) -> None:
-    html, _ = await build_report(cohort_db, tz=cohort.AMS, **OCTOBER)
+    html, _ = await build_report(cohort_db, tz=cohort.AMS, language="en", **OCTOBER)
     assert "<th>mean T0</th><th>pilot T0 (N=53)</th>" in html
     # Six people answered life_satisfaction at T0: mean 5.00, beside the pilot's 5.98.
     assert survey_row(html, "life_satisfaction").startswith(
@@ -228,14 +238,16 @@ async def test_the_pilots_baseline_stands_beside_the_cohorts_t0_mean(cohort_db: 
     )
     # Four answered trust_people: their mean stays hidden; the pilot's figure is shown.
     assert survey_row(html, "trust_people").startswith(
-        '<td>&lt;5</td><td>&lt;5</td><td class="pilot">5.36</td>'
+        f'<td>{FEW}</td><td>{FEW}</td><td class="pilot">5.36</td>'
     )
     for item, mean in (("meaningful", "6.57"), ("trust_municipality", "7.26"), ("at_home", "7.91")):
         assert f'<td class="pilot">{mean}</td>' in survey_row(html, item)
     # Items without a reported mean (health, self-reliance, contact) get no comparison.
     for item in ("health_physical", "solve_difficult", "contact_family", "find_volunteer_work"):
         assert '<td class="pilot">–</td>' in survey_row(html, item)
-    assert '"name":"pilot T0 (N=53)","x":[5.98],"y":["life_satisfaction"]' in html
+    # The means chart marks it: only life_satisfaction has a mean to draw beside it.
+    pilot = re.findall(r'<path [^>]*class="mark pilot"><title>([^<]*)</title>', html)
+    assert pilot == ["Life satisfaction: 5.98"]
 
 
 async def test_a_reworded_item_loses_the_comparison(cohort_db: Database) -> None:
@@ -246,9 +258,9 @@ async def test_a_reworded_item_loses_the_comparison(cohort_db: Database) -> None
         else i
         for i in shipped
     ]
-    html, _ = await build_report(cohort_db, tz=cohort.AMS, items=reworded, **OCTOBER)
+    html, _ = await build_report(cohort_db, tz=cohort.AMS, items=reworded, language="en", **OCTOBER)
     assert '<td>6</td><td>5.00</td><td class="pilot">–</td>' in survey_row(
         html, "life_satisfaction"
     )
     assert '<td class="pilot">5.36</td>' in survey_row(html, "trust_people")
-    assert '"name":"pilot T0 (N=53)"' not in html  # life_satisfaction was the only one drawn
+    assert 'class="mark pilot"' not in html  # life_satisfaction was the only one drawn
