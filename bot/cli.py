@@ -1,4 +1,9 @@
-"""The `coachbot` command: run, check, init, invite."""
+"""The `coachbot` command: run, check, init, invite, backup (and report, export, log).
+
+Every mistake on the command line ends in one line on stderr and a non-zero exit code, never a
+traceback (`bot/cli_args.py` says which code and how); so does a reader that stops reading
+(`coachbot log | head`).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,12 @@ import sys
 import traceback
 from pathlib import Path
 
+from bot import cli_args
+from bot.cli_args import USAGE, CommandError, fail
 from bot.clock import Clock, SystemClock
-from bot.content.bundle import check_content, shipped_content_dir
+
+# The content modules (pydantic, Jinja2, Babel) are imported by the commands that need them:
+# `--help` and a wrong command line answer without waiting for them.
 
 DEFAULT_DB = "coachbot.sqlite3"
 # Files Coachbot creates (database, -wal, -shm, lock, backups, exports) are 0600 and its
@@ -27,16 +36,69 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
-        return 2
+        return USAGE
     previous = os.umask(UMASK)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a reader that went away shows here, not at exit
+        return code
+    except BrokenPipeError:
+        # `coachbot log | head`: the reader has what it wanted. As the signal module's "Note
+        # on SIGPIPE" advises: stdout to devnull, so that the flush at exit fails no more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        return 130  # as a shell reports Ctrl+C
+    except CommandError as err:
+        return fail(err)
+    except Exception as err:
+        why = _cannot_continue(err)
+        if why is None:
+            raise  # a bug: its traceback says where
+        return fail(why)
     finally:
         os.umask(previous)  # for callers in the same process (tests)
 
 
+def _cannot_continue(err: Exception) -> str | None:
+    """One line for the failures of the world outside (files, the database), which are no
+    bug; None for anything else."""
+    from storage.db import DatabaseError
+
+    if isinstance(err, DatabaseError):
+        return str(err)
+    if isinstance(err, sqlite3.Error) and _sqlite_code(err) in OUTSIDE:
+        return f"database error: {err}"
+    if isinstance(err, OSError):  # a full disk, a folder that vanished, no permission
+        where = [str(name) for name in (err.filename, err.filename2) if name is not None]
+        if where:
+            return f"cannot use {' or '.join(where)}: {err.strerror or err}"
+        return str(err.strerror or err)
+    return None
+
+
+# SQLite's primary result codes for trouble outside the code (another writer, the disk, a
+# damaged or foreign file); any other sqlite3 error is a bug and keeps its traceback.
+OUTSIDE = {
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_CORRUPT,
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_NOTADB,
+}
+
+
+def _sqlite_code(err: sqlite3.Error) -> int | None:
+    code = getattr(err, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = cli_args.Parser(
         prog="coachbot",
         description="Coachbot: a Telegram assistant for participation coaches and the "
         "people they coach.",
@@ -50,7 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
         "without it the bot runs in sandbox mode against the "
         "built-in Bot API emulator on 127.0.0.1.",
     )
-    run.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default ./{DEFAULT_DB})")
+    run.add_argument(
+        "--db",
+        default=None,
+        help=f"SQLite file (default ./{DEFAULT_DB}; in sandbox mode a temporary file, "
+        "removed when the bot stops). Its folder must exist.",
+    )
     run.add_argument(
         "--content",
         type=Path,
@@ -59,12 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--api-url",
+        type=cli_args.http_url,
         default=os.environ.get("TELEGRAM_API_URL"),
         help="Bot API base URL as python-telegram-bot takes it, e.g. "
         "http://127.0.0.1:8081/bot (or TELEGRAM_API_URL)",
     )
     run.add_argument(
         "--webhook-url",
+        type=cli_args.http_url,
         default=None,
         help="public HTTPS URL for webhook mode (default: long polling)",
     )
@@ -75,10 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(or TELEGRAM_WEBHOOK_SECRET); required with --webhook-url",
     )
     run.add_argument("--webhook-listen", default="127.0.0.1", help="address to listen on")
-    run.add_argument("--webhook-port", type=int, default=8443, help="port to listen on")
+    run.add_argument(
+        "--webhook-port", type=cli_args.port, default=8443, help="port to listen on (default 8443)"
+    )
     run.add_argument(
         "--sandbox-port",
-        type=int,
+        type=cli_args.port,
         default=None,
         help="port of the sandbox web page (sandbox mode only; default 8080, or any free "
         "port when taken; 0 = any)",
@@ -90,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--startup-timeout",
-        type=float,
+        type=cli_args.seconds,
         default=None,
         metavar="SECONDS",
         help="how long start-up keeps trying a Bot API that fails for now (5xx, no "
@@ -119,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_check)
 
     init = sub.add_parser("init", help="copy the shipped flows/ and messages/ into DIR")
-    init.add_argument("dir", type=Path)
+    init.add_argument("dir", type=Path, metavar="DIR", help="folder to copy into (made if missing)")
     init.set_defaults(func=_init)
 
     invite = sub.add_parser(
@@ -127,12 +198,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     invite.add_argument("role", choices=["coach", "coordinator"])
     invite.add_argument("--name", required=True, help="first name shown to others")
-    invite.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default ./{DEFAULT_DB})")
     invite.add_argument(
-        "--bot-username", default=None, help="bot username for the link (default: asked from getMe)"
+        "--db",
+        default=DEFAULT_DB,
+        help=f"SQLite file, made when it is not there (default ./{DEFAULT_DB}); the one "
+        "`coachbot run` uses",
+    )
+    invite.add_argument(
+        "--bot-username",
+        default=None,
+        help="bot username for the link (default: asked from getMe with TELEGRAM_BOT_TOKEN)",
     )
     invite.add_argument(
         "--api-url",
+        type=cli_args.http_url,
         default=os.environ.get("TELEGRAM_API_URL"),
         help="Bot API base URL for getMe (or TELEGRAM_API_URL)",
     )
@@ -145,10 +224,15 @@ def build_parser() -> argparse.ArgumentParser:
         "the bot runs; restore by stopping the bot and putting the copy in place.",
     )
     backup.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default ./{DEFAULT_DB})")
-    backup.add_argument("--out", required=True, type=Path, help="file to write the copy to")
+    backup.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="file to write the copy to; missing folders are made (0700)",
+    )
     backup.add_argument(
         "--keep",
-        type=int,
+        type=cli_args.positive,
         default=14,
         help="copies named like --out (apart from digits) to keep in its folder (default 14)",
     )
@@ -157,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def register_research(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register_research(sub: argparse._SubParsersAction[cli_args.Parser]) -> None:
     """`report`, `export` and `log` for coordinators and researchers."""
     from bot.research.cli import register
 
@@ -167,9 +251,8 @@ def register_research(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def _backup(args: argparse.Namespace) -> int:
     from storage.backup import backup_database
 
-    if not Path(args.db).exists():
-        print(f"no database at {args.db}", file=sys.stderr)
-        return 1
+    cli_args.existing_database(args.db)
+    cli_args.backup_file(args.out)
     try:
         pages = backup_database(Path(args.db), args.out)
     except (OSError, sqlite3.Error, RuntimeError) as err:
@@ -184,20 +267,24 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _content_dir(arg: Path | None) -> Path:
+    from bot.content.bundle import shipped_content_dir
+
     return arg if arg is not None else shipped_content_dir()
 
 
 def _check(args: argparse.Namespace) -> int:
     """Every problem as `path:line: problem`; exit 1 on any error, warnings only inform
     (then the `ok:` summary comes first, as without warnings)."""
-    directory = _content_dir(args.content)
+    from bot.content.bundle import check_content
+
+    directory = _content_dir(cli_args.content_folder(args.content))
     content, problems = check_content(directory, full=True)
     warnings = [p for p in problems if p.warning]
     errors = len(problems) - len(warnings)
     if errors or content is None:
         for problem in problems:
             print(problem)
-        print(f"{errors} problem(s) found, {len(warnings)} warning(s)", file=sys.stderr)
+        print(f"coachbot: {errors} problem(s) found, {len(warnings)} warning(s)", file=sys.stderr)
         return 1
     print(
         f"ok: {len(content.flows)} flows, {len(content.catalogs.codes)} languages "
@@ -211,7 +298,10 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from bot.content.bundle import shipped_content_dir
+
     source = shipped_content_dir()
+    cli_args.output_folder(args.dir, "DIR")
     for name in ("flows", "messages"):
         target = args.dir / name
         if target.exists():
@@ -231,32 +321,22 @@ async def _invite_async(args: argparse.Namespace) -> int:
     from bot.channels.telegram.links import deep_link
     from bot.deps import random_token
     from bot.host.invites import create_person, new_invite
+    from bot.host.names import normalise_name, usable
     from storage.db import Database
     from storage.people import Role
 
-    username = args.bot_username
-    from bot.host.names import normalise_name, usable
-
     name = normalise_name(args.name)
     if not usable(name):
-        print("coachbot: --name needs at least one letter or digit", file=sys.stderr)
-        return 2
+        return fail("--name needs at least one letter or digit", USAGE)
+    cli_args.database(args.db)
     if name != args.name:
         print(f"the name is stored as {name!r}", file=sys.stderr)
-    if username is None:
-        token = os.environ.get("TELEGRAM_BOT_TOKEN")
-        if not token:
-            print("give --bot-username, or set TELEGRAM_BOT_TOKEN to ask getMe", file=sys.stderr)
-            return 2
-        from telegram import Bot
+    username = args.bot_username or await _ask_username(args.api_url)
+    from bot.content.bundle import check_content, shipped_content_dir
 
-        kwargs = {"base_url": args.api_url} if args.api_url else {}
-        async with Bot(token, **kwargs) as bot:
-            username = bot.username
     content = check_content(shipped_content_dir())[0]
     if content is None:
-        print("the shipped content is broken; run coachbot check", file=sys.stderr)
-        return 1
+        return fail("the shipped content is broken; run coachbot check")
     from bot.deps import Deps, Settings
 
     db = await Database.open(args.db)
@@ -277,6 +357,26 @@ async def _invite_async(args: argparse.Namespace) -> int:
     print(deep_link(username, token))
     print(f"single use, valid until {expires:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
     return 0
+
+
+async def _ask_username(api_url: str | None) -> str:
+    """The bot's username, from getMe with TELEGRAM_BOT_TOKEN."""
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    token = os.environ.get("TELEGRAM_BOT_TOKEN")
+    if not token:
+        raise CommandError("give --bot-username, or set TELEGRAM_BOT_TOKEN to ask getMe")
+    try:
+        async with Bot(token, base_url=api_url) if api_url else Bot(token) as bot:
+            return bot.username
+    except TelegramError as err:  # its message may hold the token
+        why = Redactor(token, "%(message)s")(err.message)
+        raise CommandError(
+            f"could not ask the Bot API for the bot's username ({why}); check "
+            "TELEGRAM_BOT_TOKEN and --api-url, or give --bot-username",
+            cli_args.FAILED,
+        ) from None
 
 
 class Redactor(logging.Formatter):
@@ -308,8 +408,13 @@ def _run(args: argparse.Namespace) -> int:
     for handler in logging.getLogger().handlers:
         handler.setFormatter(redact)
     if args.webhook_url and not args.webhook_secret:
-        print("--webhook-url needs --webhook-secret (or TELEGRAM_WEBHOOK_SECRET)", file=sys.stderr)
-        return 2
+        return fail("--webhook-url needs --webhook-secret (or TELEGRAM_WEBHOOK_SECRET)", USAGE)
+    cli_args.content_folder(args.content)
+    if args.db is not None:
+        try:
+            cli_args.database_place(args.db)
+        except CommandError as err:  # as every other start that cannot work: exit 1
+            return fail(f"cannot start: {err}", 1)
     try:
         return asyncio.run(_run_async(args, redact))
     except KeyboardInterrupt:
@@ -350,15 +455,15 @@ async def _run_async(args: argparse.Namespace, redact: Redactor) -> int:
     settings = None
     sandbox = None
     if token and args.demo:
-        print("--demo is for sandbox mode: unset TELEGRAM_BOT_TOKEN", file=sys.stderr)
-        return 2
+        return fail("--demo is for sandbox mode: unset TELEGRAM_BOT_TOKEN", USAGE)
     startup_timeout = args.startup_timeout
     if startup_timeout is None:
         try:
-            startup_timeout = float(os.environ.get("COACHBOT_STARTUP_TIMEOUT") or STARTUP_TIMEOUT)
-        except ValueError:
-            print("COACHBOT_STARTUP_TIMEOUT must be a number of seconds", file=sys.stderr)
-            return 2
+            startup_timeout = cli_args.seconds(
+                os.environ.get("COACHBOT_STARTUP_TIMEOUT") or str(STARTUP_TIMEOUT)
+            )
+        except argparse.ArgumentTypeError as err:
+            return fail(f"COACHBOT_STARTUP_TIMEOUT: {err}", USAGE)
     if not token:
         from bot.sandbox.web import Sandbox
 
@@ -366,17 +471,18 @@ async def _run_async(args: argparse.Namespace, redact: Redactor) -> int:
         sandbox = Sandbox(
             host=args.sandbox_host,
             port=args.sandbox_port,
-            db_path=None if args.db == DEFAULT_DB else args.db,
+            db_path=args.db,
         )
         try:
             await sandbox.start_emulator()
         except ValueError as err:
-            print(err, file=sys.stderr)
-            return 2
+            return fail(str(err), USAGE)
         token, api_url, clock = sandbox.token, sandbox.api_url, sandbox.clock
         settings = sandbox.settings
         args.db = str(sandbox.db_path)
         print("sandbox mode: no TELEGRAM_BOT_TOKEN, so the bot talks to the built-in emulator")
+    if args.db is None:
+        args.db = DEFAULT_DB
     options = Options(
         token=token,
         db_path=Path(args.db),
@@ -415,10 +521,11 @@ async def _run_async(args: argparse.Namespace, redact: Redactor) -> int:
                 print("seeding the demo: a coach, three participants, an appointment…", flush=True)
             try:
                 await sandbox.attach(app, demo=args.demo)
-            except (OSError, TimeoutError) as err:
-                print(f"the sandbox could not start: {err}", file=sys.stderr)
-                await app.stop()
-                return 1
+            except BaseException as err:
+                await app.stop()  # a bug too: a running bot would keep the process alive
+                if not isinstance(err, OSError | TimeoutError):
+                    raise
+                return fail(f"the sandbox could not start: {err}", 1)
             print(f"sandbox: open {sandbox.url} in your browser", flush=True)
             print(f"  (emulator control API: {sandbox.emulator.url}/_emu/state)")
         print(

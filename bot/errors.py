@@ -11,6 +11,7 @@ CoachbotError (bot.errors)                base of all of them; never raised itse
 ├── NotSent (bot.channels.telegram.request)  never reached Telegram: resend (PTB NetworkError)
 ├── SecretError (bot.research.pseudonym)  no usable export secret: missing, short or unreadable
 ├── UnknownCoach (bot.research.report)    report --coach names no coach (also a ValueError)
+├── CommandError (bot.cli_args)           a wrong command line: one line on stderr, exit 2
 └── SendError (bot.errors)                Telegram did not take a message
     ├── RetryLater (bot.errors)           429: wait `retry_after` seconds, then retry
     ├── Transient (bot.errors)            5xx, connect/pool timeout, no connection: retry, backoff

@@ -10,6 +10,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bot import cli_args
+from bot.cli_args import USAGE, CommandError, fail
 from bot.clock import DEFAULT_TZ
 from bot.research.pseudonym import Pseudonyms, SecretError, load_secret
 
@@ -40,7 +42,9 @@ def register(subparsers: Any) -> None:
     report.add_argument(
         "--lang", choices=("nl", "en"), default="nl", help="language of the report (default nl)"
     )
-    report.add_argument("--out", type=Path, required=True, help="HTML file to write")
+    report.add_argument(
+        "--out", type=Path, required=True, help="HTML file to write, in a folder that exists"
+    )
     report.set_defaults(func=_report)
 
     export = subparsers.add_parser(
@@ -48,7 +52,8 @@ def register(subparsers: Any) -> None:
         help="write pseudonymised CSV files and a codebook for researchers",
         description="Write participants.csv, events.csv, answers_long.csv, answers_wide.csv, "
         "codebook.md and codebook.csv to DIR. Pseudonyms are a keyed hash with the secret "
-        "from COACHBOT_EXPORT_SECRET or COACHBOT_EXPORT_SECRET_FILE (or --secret-file).",
+        "from COACHBOT_EXPORT_SECRET or COACHBOT_EXPORT_SECRET_FILE (or --secret-file). "
+        "DIR and missing folders above it are made (0700).",
     )
     _db(export)
     _secret(export)
@@ -59,7 +64,9 @@ def register(subparsers: Any) -> None:
     log = subparsers.add_parser(
         "log",
         help="list engagement events (pseudonymised) in the terminal",
-        description="List engagement events, oldest first, with pseudonyms instead of people.",
+        description="List engagement events, oldest first, with pseudonyms instead of people. "
+        "The pseudonyms are made with the secret from COACHBOT_EXPORT_SECRET or "
+        "COACHBOT_EXPORT_SECRET_FILE (or --secret-file), as in `coachbot export`.",
     )
     _db(log)
     _secret(log)
@@ -79,9 +86,10 @@ def _secret(parser: argparse.ArgumentParser) -> None:
 
 
 def _open(args: argparse.Namespace, work: Callable[[Any], Awaitable[int]]) -> int:
-    if not Path(args.db).exists():
-        print(f"no database at {args.db}", file=sys.stderr)
-        return 2
+    try:
+        cli_args.existing_database(args.db)
+    except CommandError as err:
+        return fail(err)
 
     async def run() -> int:
         from storage.db import Database
@@ -101,9 +109,12 @@ def _content(directory: Path | None) -> Any:
 
     if directory is None:
         return shipped_content()
+    cli_args.content_folder(directory)
     content, problems = check_content(directory)
     for problem in problems:
         print(problem, file=sys.stderr)
+    if content is None:
+        raise CommandError(f"{directory} has content problems; see `coachbot check --content`")
     return content
 
 
@@ -112,10 +123,13 @@ def _report(args: argparse.Namespace) -> int:
     from bot.research.survey import items_from_content
 
     if args.start and args.end and args.start > args.end:
-        print("--from is after --to", file=sys.stderr)
-        return 2
-    content = _content(args.content)
-    items = items_from_content(content, args.lang)
+        return fail("--from is after --to", USAGE)
+    try:
+        cli_args.output_file(args.out, "report.html")
+        content = _content(args.content)
+        items = items_from_content(content, args.lang)
+    except CommandError as err:
+        return fail(err)
 
     async def work(db: Any) -> int:
         try:
@@ -130,9 +144,7 @@ def _report(args: argparse.Namespace) -> int:
                 language=args.lang,
             )
         except UnknownCoach as err:
-            print(err, file=sys.stderr)
-            return 2
-        args.out.parent.mkdir(parents=True, exist_ok=True)
+            return fail(str(err), USAGE)
         args.out.write_text(html, encoding="utf-8")
         print(text)
         print(f"wrote {args.out}")
@@ -145,7 +157,7 @@ def _pseudonyms(args: argparse.Namespace) -> Pseudonyms | None:
     try:
         return Pseudonyms(load_secret(args.secret_file))
     except SecretError as err:
-        print(err, file=sys.stderr)
+        fail(str(err))
         return None
 
 
@@ -157,7 +169,11 @@ def _export(args: argparse.Namespace) -> int:
     pseudonyms = _pseudonyms(args)
     if pseudonyms is None:
         return 2
-    content = _content(args.content)
+    try:
+        cli_args.output_folder(args.out)
+        content = _content(args.content)
+    except CommandError as err:
+        return fail(err)
 
     async def work(db: Any) -> int:
         done = export(
@@ -187,13 +203,21 @@ def _log(args: argparse.Namespace) -> int:
 
     async def work(db: Any) -> int:
         snapshot = await load(db)
+        people = {pseudonyms.of(p.id, p.role) for p in snapshot.people}
+        if args.participant and args.participant.strip() not in people:
+            return fail(
+                f"nobody in {args.db} has the pseudonym {args.participant}; pseudonyms depend "
+                "on the export secret: is it the one the pseudonym was made with?",
+                USAGE,
+            )
         found = log.select(
             snapshot, pseudonyms, participant=args.participant, since=args.since, tz=DEFAULT_TZ
         )
         for line in log.lines(found, snapshot, pseudonyms, DEFAULT_TZ):
             print(line)
         if args.participant and not found:
-            print(f"no events for {args.participant}", file=sys.stderr)
+            since = f" since {args.since}" if args.since else ""
+            print(f"no events for {args.participant}{since}", file=sys.stderr)
         return 0
 
     return _open(args, work)

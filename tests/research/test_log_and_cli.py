@@ -57,13 +57,22 @@ def test_log_for_one_participant_since_a_day(
 
 
 def test_log_unknown_pseudonym(cohort_path: Path, capsys: pytest.CaptureFixture) -> None:
-    assert run("log", "--db", str(cohort_path), "--participant", "P-000000000000") == 0
+    assert run("log", "--db", str(cohort_path), "--participant", "P-000000000000") == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "nobody" in captured.err and "P-000000000000" in captured.err
+
+
+def test_log_known_pseudonym_without_events_in_the_time(
+    cohort_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    p1 = Pseudonyms(SECRET.encode()).of(3)
+    assert run("log", "--db", str(cohort_path), "--participant", p1, "--since", "2099-01-01") == 0
     captured = capsys.readouterr()
     assert len(captured.out.splitlines()) == 1 and "no events" in captured.err
 
 
 def test_report_command(cohort_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    out = tmp_path / "sub" / "report.html"
+    out = tmp_path / "report.html"
     argv = ["report", "--db", str(cohort_path), "--from", "2026-10-01", "--to", "2026-10-31"]
     assert run(*argv, "--out", str(out)) == 0
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
