@@ -359,6 +359,7 @@ def test_coachbot_report_lang_en_writes_an_english_report(
 ) -> None:
     period = ["--db", str(cohort_path), "--from", "2026-10-01", "--to", "2026-10-31"]
     out = tmp_path / "en" / "report.html"
+    out.parent.mkdir()  # report never makes folders
     done = _coachbot("report", "--lang", "en", *period, "--out", str(out), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Reached: 11 invited, 10 linked, 8 consented, 7 active" in done.stdout
