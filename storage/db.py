@@ -87,6 +87,7 @@ class Database:
         db = cls(conn, str(path))
         try:
             conn.row_factory = aiosqlite.Row
+            await db.refuse_foreign()  # before any pragma writes to the file
             for pragma in (
                 f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
                 "PRAGMA journal_mode=WAL",
@@ -104,6 +105,17 @@ class Database:
                 raise DatabaseError(f"cannot open the database {path}: {err}") from None
             raise
         return db
+
+    async def refuse_foreign(self) -> None:
+        """A database of another program (tables, but no migration of ours) is left as it
+        is: migrating it would write Coachbot's tables into someone else's file."""
+        version = int(await self.scalar("PRAGMA user_version") or 0)
+        tables = int(await self.scalar("SELECT COUNT(*) FROM sqlite_master") or 0)
+        if version == 0 and tables > 0:
+            raise DatabaseError(
+                f"{self.path} is not a Coachbot database (it holds other tables);"
+                " give a new file or a Coachbot database"
+            )
 
     async def verify_settings(self) -> None:
         expected = {
