@@ -45,6 +45,7 @@ SOURCES = frozenset(
     {
         "languages",
         "participants",
+        "caseload",
         "days",
         "times",
         "places",

@@ -17,7 +17,7 @@ import aiosqlite
 from bot import outbox
 from bot.deps import Deps
 from bot.engine import runner
-from bot.engine.model import AnswerType, Flow, Option, StepKind
+from bot.engine.model import PAGE_LABELS, AnswerType, Flow, Option, StepKind
 from bot.host import sources
 from bot.host.actions import perform
 from bot.host.actions.questionnaire import NAVIGATION
@@ -34,6 +34,9 @@ from storage.times import from_db
 
 STALE = "stale"  # a press on a question that was answered
 CLOSED = "closed"  # a press on a question that expired, was closed or set aside
+# A press on an older page of the question still waiting (or on an older showing of it with
+# other buttons): it stands for nothing now, and the newest message is the one to use.
+OUTDATED = "outdated"
 # A question the person started (a command, a menu) and left this long is stale: a new
 # message is not read as its answer, and it is not asked again by itself.
 STALE_AFTER = timedelta(hours=12)
@@ -166,10 +169,17 @@ class FlowHost:
     # --- answering ------------------------------------------------------------
 
     async def press(
-        self, conn: aiosqlite.Connection, person: Person, run_id: int, seq: int, index: int
+        self,
+        conn: aiosqlite.Connection,
+        person: Person,
+        run_id: int,
+        seq: int,
+        index: int,
+        message_id: int | None = None,
     ) -> str | None:
-        """A button press; STALE when its question was answered (or it is not theirs),
-        CLOSED when its question expired, was closed or set aside."""
+        """A button press (on the message `message_id`, when known); STALE when its question
+        was answered (or it is not theirs), CLOSED when its question expired, was closed or
+        set aside, OUTDATED when it is from an older page of the question still waiting."""
         run = await runs.get(conn, run_id)
         if run is None or run.person_id != person.id:
             return STALE
@@ -179,11 +189,13 @@ class FlowHost:
         if run.status != RunStatus.ACTIVE or flow is None:
             return STALE
         state = runner.RunState.from_json(run.state)
+        if state.asked <= seq < state.seq:
+            return OUTDATED
         if seq != state.seq or not 0 <= index < len(state.options):
             return STALE
         option = state.options[index]
         event = runner.Answer(seq=seq, value=option.value)
-        return await self._answer(conn, person, flow, state, run, event, option)
+        return await self._answer(conn, person, flow, state, run, event, option, message_id)
 
     async def text(
         self, conn: aiosqlite.Connection, person: Person, text: str, chat_id: int, message_id: int
@@ -237,15 +249,21 @@ class FlowHost:
         run: Run,
         event: runner.Answer,
         option: Option | None,
+        pressed: int | None = None,
     ) -> str | None:
         result = await self._advance(conn, person, flow, state, event)
         if any(isinstance(a, runner.Stale) for a in result.actions):
             return STALE
         accepted = any(isinstance(a, runner.Recorded) for a in result.actions)
-        if accepted and run.question_message_id and state.options:
+        # The message the question is on: the one pressed, when it was a press. (The run's
+        # question_message_id is recorded after sending, and a quick press can come first.)
+        shown_on = pressed if pressed is not None else run.question_message_id
+        if accepted and shown_on and state.options:
             label = self._label(person, option) if option else None
             buttons = [Button(f"✅ {label}")] if label else []
-            await outbox.edit_buttons(conn, self.deps, person, run.question_message_id, buttons)
+            await outbox.edit_buttons(conn, self.deps, person, shown_on, buttons)
+        elif shown_on and _shown_anew(result, state):
+            await outbox.edit_buttons(conn, self.deps, person, shown_on, [])  # a page turned
         await self.apply(conn, person, run.id, flow, result, scheduled=False, expires=None)
         return None
 
@@ -363,13 +381,15 @@ class FlowHost:
             Button(self._label(person, o), Press(run_id, ask.seq, i))
             for i, o in enumerate(ask.options)
         ]
+        turns = [o.value in PAGE_LABELS for o in ask.options]
         await outbox.message(
             conn,
             self.deps,
             person,
             person.address.id,
             text,
-            buttons=buttons,
+            buttons=[b for b, turn in zip(buttons, turns, strict=True) if not turn],
+            last_row=[b for b, turn in zip(buttons, turns, strict=True) if turn],
             unsolicited=scheduled,
             expires=expires,
             run_id=run_id,
@@ -399,6 +419,8 @@ class FlowHost:
             flow = self.deps.content.flows[suspended.flow_id]
             result = await self._advance(conn, person, flow, state, runner.Resume())
             run_id = suspended.id
+            if _shown_anew(result, state):  # its buttons changed while it waited
+                await self._close_keyboard(conn, person, suspended)
             await self.apply(conn, person, run_id, flow, result, scheduled=False, expires=None)
             return
         for run in await runs.queued(conn, person.id):
@@ -550,6 +572,14 @@ class FlowHost:
         if flow is None:
             return None
         return flow, runner.RunState.from_json(run.state), run
+
+
+def _shown_anew(result: runner.Result, state: runner.RunState) -> bool:
+    """The waiting question is shown again with a new seq, unanswered: a page turn, or a
+    re-ask whose options changed. The old message's buttons then stand for nothing."""
+    return any(isinstance(a, runner.Ask) and a.seq != state.seq for a in result.actions) and (
+        not any(isinstance(a, runner.Recorded) for a in result.actions)
+    )
 
 
 def _answer_sources(flow: Flow) -> bool:
