@@ -167,14 +167,27 @@ async def caseload(conn: Conn, coach_id: int) -> list[Person]:
     return [Person.from_row(r) for r in rows]
 
 
+# The order of /caseload: first who needs a look (unreachable, or gone quiet while active),
+# then everyone else in a trajectory, then those whose trajectory ended or who stopped;
+# within each, by name (ignoring case), and by id between equal names.
+_CASELOAD_ORDER = (
+    " ORDER BY CASE"
+    " WHEN p.trajectory_end IS NULL AND (p.status = 'unreachable'"
+    " OR (p.status = 'active' AND p.silent_since IS NOT NULL)) THEN 0"
+    " WHEN p.trajectory_end IS NULL AND p.status != 'stopped' THEN 1"
+    " ELSE 2 END, p.name COLLATE NOCASE, p.id"
+)
+
+
 async def caseload_overview(conn: Conn, coach_id: int, now: datetime) -> list[CaseloadLine]:
-    """A coach's participants except those who declined, by name, each with the start of
-    their next appointment that is not cancelled."""
+    """A coach's participants except those who declined, each with the start of their next
+    appointment that is not cancelled. Unreachable and quiet people come first, then the
+    others in a trajectory, then the ended and stopped ones; by name within each."""
     rows = await conn.execute_fetchall(
         "SELECT p.*, (SELECT MIN(a.starts_at) FROM appointments a WHERE a.participant_id = p.id"
         " AND a.status != 'cancelled' AND a.starts_at > ?) AS next_at"
         " FROM people p WHERE p.coach_id = ? AND p.role = 'participant'"
-        " AND p.status NOT IN ('declined') ORDER BY p.name COLLATE NOCASE",
+        " AND p.status NOT IN ('declined')" + _CASELOAD_ORDER,
         (to_db(now), coach_id),
     )
     return [

@@ -82,6 +82,7 @@ HOST_KEYS = frozenset(
         "status.ended",
         "caseload.write_reply",
         "caseload.already_linked",
+        "stale.outdated",
         "nudge.own",
         "nudge.sent",
         "nudge.planned",

@@ -10,7 +10,16 @@ from typing import Any
 from bot.content.problems import Problem, line_of, read_yaml
 from bot.content.vocabulary import ACTIONS, AUDIENCES, SOURCES
 from bot.engine.durations import parse_duration
-from bot.engine.model import DEFAULT, END, AnswerType, Flow, Option, Step, StepKind
+from bot.engine.model import (
+    DEFAULT,
+    END,
+    PAGE_LABELS,
+    AnswerType,
+    Flow,
+    Option,
+    Step,
+    StepKind,
+)
 
 NOT_FLOWS = {"schedules.yaml", "places.yaml"}
 STEP_KEYS = {
@@ -20,6 +29,7 @@ STEP_KEYS = {
     "answer",
     "options",
     "options_from",
+    "page",
     "min",
     "max",
     "timeout",
@@ -228,6 +238,10 @@ def _ask_step(
         problems.append(
             Problem(p, common["line"], f"step {step_id!r}: a choice needs options or options_from")
         )
+    page = _page(p, step_id, raw, answer, source, options, problems)
+    if page:
+        for label in PAGE_LABELS.values():
+            use_key(label, line_of(raw, "page"))
     timeout = None
     if "timeout" in raw:
         try:
@@ -253,6 +267,7 @@ def _ask_step(
         answer=answer,
         options=tuple(options),
         options_from=str(source) if source is not None else None,
+        page=page,
         minimum=raw.get("min"),
         maximum=raw.get("max"),
         timeout=timeout,
@@ -261,6 +276,38 @@ def _ask_step(
         on_invalid=_opt(raw.get("on_invalid")),
         **common,
     )
+
+
+def _page(
+    p: str,
+    step_id: str,
+    raw: Any,
+    answer: AnswerType,
+    source: Any,
+    options: list[Option],
+    problems: list[Problem],
+) -> int | None:
+    """`page: 10`: a choice from `options_from` shown ten at a time."""
+    if "page" not in raw:
+        return None
+    page = raw["page"]
+    at = line_of(raw, "page")
+    if not isinstance(page, int) or isinstance(page, bool) or page < 1:
+        problems.append(Problem(p, at, f"step {step_id!r}: page must be a whole number ≥ 1"))
+        return None
+    if answer != AnswerType.CHOICE or source is None:
+        problems.append(
+            Problem(p, at, f"step {step_id!r}: only a choice with options_from can have pages")
+        )
+        return None
+    for option in options:
+        if option.value in PAGE_LABELS:
+            problems.append(
+                Problem(
+                    p, at, f"step {step_id!r}: option {option.value!r} is the page buttons' own"
+                )
+            )
+    return page
 
 
 def _check_links(

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import regex
 
-from bot.engine.model import YES_NO_OPTIONS, AnswerType, Flow
+from bot.engine.model import PAGE_LABELS, YES_NO_OPTIONS, AnswerType, Flow
 
 # Longer labels are cut off on a phone when buttons share a row, and even alone in a row
 # they crowd out the question. `coachbot check` warns about longer ones.
@@ -25,12 +25,15 @@ def graphemes(text: str) -> int:
 
 
 def label_keys(flows: Mapping[str, Flow]) -> set[str]:
-    """Every message key shown on a button: options' labels, and "yes"/"no" of a yes/no
-    question. Buttons the host makes from data (names, days, times, places) have no key."""
+    """Every message key shown on a button: options' labels, "yes"/"no" of a yes/no
+    question, "previous"/"next" of a paged one. Buttons the host makes from data (names,
+    days, times, places) have no key."""
     found: set[str] = set()
     for flow in flows.values():
         for step in flow.steps.values():
             found.update(o.label for o in step.options if o.label)
             if step.answer == AnswerType.YES_NO:
                 found.update(f"common.{v}" for v in YES_NO_OPTIONS)
+            if step.page:
+                found.update(PAGE_LABELS.values())
     return found

@@ -33,6 +33,7 @@ from bot.content.variables import (
     HOST_VARS,
     NOTIFY,
     NUDGE,
+    PAGED,
     REMINDER,
     STAFF,
     STARTED_WITH,
@@ -110,7 +111,8 @@ def provided_variables(
         staff = STAFF if flow.audience in ("coach", "coordinator") else frozenset()
         for step in flow.steps.values():
             if step.kind in (StepKind.SAY, StepKind.ASK) and step.message:
-                use(step.message, FLOW | staff | started)
+                paged = PAGED if step.page else frozenset()
+                use(step.message, FLOW | staff | started | paged)
             elif step.kind == StepKind.DO and step.message:
                 use(step.message, NOTIFY | started)
     for key in label_keys(flows):

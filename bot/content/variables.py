@@ -4,7 +4,8 @@ A message is rendered in one or more of these places; a key used in several may 
 what all of them pass (a text must work wherever it is sent):
 
 - a flow's `say` or `ask`: FLOW (`FlowHost.context` and the run's answers), plus STAFF in a
-  coach's or coordinator's flow (`FlowHost._about`), plus what the flow was started with:
+  coach's or coordinator's flow (`FlowHost._about`), plus PAGED for a question with `page:`
+  (the engine says which page it shows), plus what the flow was started with:
   STARTED_WITH by flow id, REMINDER for the flows in `appointment_reminders`, FOLLOWUP for
   the follow-up flow (`bot/schedule/planner.py`);
 - a flow's `do: notify_coach` `message`: NOTIFY (`Tools.notify_coach`) plus what the flow
@@ -29,6 +30,7 @@ from bot.engine.model import Flow
 PRIVACY = frozenset({"followup_months", "retention_months"})
 FLOW = frozenset({"name", "coach", "language", "until", "answers"}) | PRIVACY
 STAFF = frozenset({"participant", "from_coach", "to_coach"})
+PAGED = frozenset({"page", "pages", "on_page"})  # bot.engine.runner._options
 NOTIFY = frozenset({"name", "participant", "checkin", "language", "answers"})
 NUDGE = frozenset({"name", "coach", "text"})
 REMINDER = frozenset({"appointment_id", "when", "place", "address"})
@@ -119,6 +121,7 @@ HOST_VARS: dict[str, frozenset[str]] = {
     "status.ended": _NOTHING,
     "caseload.write_reply": _SAY | {"participant"},
     "caseload.already_linked": _SAY | {"participant"},
+    "stale.outdated": _ANON,  # a press's short answer, like stale.closed
     "nudge.own": NUDGE,
     "nudge.sent": _SAY | {"participant", "when"},
     "nudge.planned": _SAY | {"participant", "when"},
@@ -180,9 +183,13 @@ SAMPLES: dict[str, Any] = {
     "followup": 1,
     "appointment_id": 7,
     "answers": {},
+    "page": 2,
+    "pages": 3,
+    "on_page": ["1"],
     # bot/host/caseload.py: caseload_rows
     "rows": [
         {
+            "id": "1",
             "name": "Sara",
             "language": "NL",
             "status": "actief",

@@ -47,6 +47,7 @@ SOURCES = frozenset(
     {
         "languages",
         "participants",
+        "caseload",
         "days",
         "times",
         "places",

@@ -29,6 +29,12 @@ class AnswerType(StrEnum):
 YES_NO_OPTIONS = ("yes", "no")
 SCALE_OPTIONS = tuple(str(n) for n in range(11))
 
+# The buttons that turn the pages of a long choice (`page:` on a question): reserved values,
+# never an answer, with one wording for every paged question.
+PREVIOUS_PAGE = "page:previous"
+NEXT_PAGE = "page:next"
+PAGE_LABELS = {PREVIOUS_PAGE: "page.previous", NEXT_PAGE: "page.next"}
+
 
 @dataclass(frozen=True)
 class Option:
@@ -47,6 +53,7 @@ class Step:
     answer: AnswerType | None = None
     options: tuple[Option, ...] = ()
     options_from: str | None = None  # dynamic options the host supplies (participants, days…)
+    page: int | None = None  # show the dynamic options this many at a time, with ◀️ / ▶️
     minimum: int | None = None
     maximum: int | None = None
     timeout: timedelta | None = None

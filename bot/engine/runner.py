@@ -10,6 +10,13 @@ A late press of an old button carries seq 1 and yields ``Stale``.
 
 ``vars["prefill"]`` maps question ids to answers known before the flow starts; those
 questions are skipped as if answered.
+
+A question with ``page: 10`` shows its dynamic options ten at a time, with "previous" and
+"next" buttons (``PREVIOUS_PAGE``, ``NEXT_PAGE``). Turning a page is not an answer: the
+same question is shown again with the next seq, so a button of the old page can never
+stand for a person on the new one. Example: 25 names, page 2 shows names 11–20 with
+both buttons (seq 2); "next" shows names 21–25 and "previous" (seq 3); a press of seq 2
+is then stale, and ``asked`` (1) tells the host it came from an older page.
 """
 
 from __future__ import annotations
@@ -21,6 +28,9 @@ from typing import Any
 
 from bot.engine.model import (
     END,
+    NEXT_PAGE,
+    PAGE_LABELS,
+    PREVIOUS_PAGE,
     SCALE_OPTIONS,
     YES_NO_OPTIONS,
     AnswerType,
@@ -45,6 +55,8 @@ class RunState:
     vars: Mapping[str, Any] = field(default_factory=dict)
     options: tuple[Option, ...] = ()  # the options shown for the current question
     finished: bool = False
+    page: int = 0  # the page of a paged question shown now (0: the first)
+    asked: int = 0  # the seq the waiting question was first shown with (pages come after)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +68,8 @@ class RunState:
             "vars": dict(self.vars),
             "options": [[o.value, o.label, o.text] for o in self.options],
             "finished": self.finished,
+            "page": self.page,
+            "asked": self.asked,
         }
 
     @classmethod
@@ -69,6 +83,9 @@ class RunState:
             vars=dict(data["vars"]),
             options=tuple(Option(v, lbl, txt) for v, lbl, txt in data["options"]),
             finished=data["finished"],
+            # States saved before pages existed: page one, and no older pages to tell apart.
+            page=data.get("page", 0),
+            asked=data.get("asked", data["seq"]),
         )
 
 
@@ -198,6 +215,9 @@ def advance(flow: Flow, state: RunState, event: Event, sources: Sources | None =
         if step.on_timeout is None or step.on_timeout == END:
             return Result(replace(state, finished=True), (Finished("timeout"),))
         return _run(flow, replace(state, step=step.on_timeout, invalid=0), [], sources or {})
+    if _turns_page(step, state, event):
+        page = state.page + (1 if event.value == NEXT_PAGE else -1)
+        return _ask(step, replace(state, page=page, invalid=0), [], sources or {}, turn=True)
     value = parse_answer(step, state.options, event)
     if value is None:
         return _invalid(flow, state, step, sources or {})
@@ -286,29 +306,71 @@ def _run(flow: Flow, state: RunState, actions: list[Action], sources: Sources) -
     raise FlowError(f"flow {flow.id}: more than {MAX_STEPS_PER_EVENT} steps without a question")
 
 
-def _ask(
-    step: Step, state: RunState, actions: list[Action], sources: Sources, reask: bool = False
-) -> Result:
-    options = _options(step, sources)
-    # A re-ask is the same question: old buttons and the running timer stay valid.
-    seq = state.seq if reask else state.seq + 1
-    new = replace(state, seq=seq, options=options)
-    actions.append(
-        Ask(step.message or "", _context(new), seq, step.answer or AnswerType.TEXT, options, reask)
+def _turns_page(step: Step, state: RunState, event: Answer) -> bool:
+    """A press of "previous" or "next" that the waiting question showed."""
+    return (
+        bool(step.page)
+        and event.value in PAGE_LABELS
+        and any(o.value == event.value for o in state.options)
     )
-    if step.timeout is not None and not reask:
+
+
+def _ask(
+    step: Step,
+    state: RunState,
+    actions: list[Action],
+    sources: Sources,
+    reask: bool = False,
+    turn: bool = False,
+) -> Result:
+    again = reask or turn  # the waiting question once more, not a new one
+    options, page, paging = _options(step, sources, state.page if again else 0)
+    # A button carries only its question's seq and its place among the options. A re-ask
+    # keeps the seq (old buttons and the running timer stay valid) only when it shows the
+    # same options; otherwise an old button could stand for another option.
+    keep = reask and options == state.options
+    seq = state.seq if keep else state.seq + 1
+    asked = state.asked if again else seq
+    new = replace(state, seq=seq, options=options, page=page, asked=asked)
+    actions.append(
+        Ask(
+            step.message or "",
+            {**_context(new), **paging},
+            seq,
+            step.answer or AnswerType.TEXT,
+            options,
+            reask,
+        )
+    )
+    if step.timeout is not None and not keep:
         actions.append(StartTimer(seq, step.timeout))
     return Result(new, tuple(actions))
 
 
-def _options(step: Step, sources: Sources) -> tuple[Option, ...]:
+def _options(
+    step: Step, sources: Sources, page: int = 0
+) -> tuple[tuple[Option, ...], int, dict[str, Any]]:
+    """The buttons of a question; for a paged one also the page shown (kept in range when
+    the list got shorter) and what its text may say about it: `page` and `pages` (counted
+    from 1) and `on_page`, the values of the options on this page."""
     # Extra options (e.g. "rather not say") follow the built-in buttons.
     if step.answer == AnswerType.YES_NO:
-        return tuple(Option(v, f"common.{v}") for v in YES_NO_OPTIONS) + tuple(step.options)
+        yes_no = tuple(Option(v, f"common.{v}") for v in YES_NO_OPTIONS)
+        return yes_no + tuple(step.options), 0, {}
     if step.answer == AnswerType.SCALE:
-        return tuple(Option(v, text=v) for v in SCALE_OPTIONS) + tuple(step.options)
+        scale = tuple(Option(v, text=v) for v in SCALE_OPTIONS)
+        return scale + tuple(step.options), 0, {}
     dynamic = tuple(sources.get(step.options_from, ())) if step.options_from else ()
-    return dynamic + tuple(step.options)
+    if not step.page:
+        return dynamic + tuple(step.options), 0, {}
+    size = step.page
+    pages = max(1, -(-len(dynamic) // size))
+    page = min(max(page, 0), pages - 1)
+    shown = dynamic[page * size : (page + 1) * size]
+    turns = ((PREVIOUS_PAGE, page > 0), (NEXT_PAGE, page < pages - 1))
+    nav = tuple(Option(value, PAGE_LABELS[value]) for value, shows in turns if shows)
+    about = {"page": page + 1, "pages": pages, "on_page": [o.value for o in shown]}
+    return shown + tuple(step.options) + nav, page, about
 
 
 def _context(state: RunState) -> dict[str, Any]:

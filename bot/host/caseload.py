@@ -1,4 +1,8 @@
-"""The coach's caseload overview: one compact line per participant."""
+"""The coach's caseload overview: one compact line per participant, ten to a page.
+
+The lines are taken once, when /caseload opens (the run's `rows`), in the order of
+`storage.people.caseload_overview`: unreachable and quiet people first. The `caseload`
+option source gives the same people as buttons, so a page's lines and buttons agree."""
 
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ async def caseload_rows(conn: Conn, deps: Deps, coach: Person) -> list[dict[str,
             marker = "🔇"
         found.append(
             {
+                "id": str(person.id),  # the button's value (bot.host.sources.caseload)
                 "name": person.name,
                 "language": catalogs.pick(person.language).upper() if person.language else "?",
                 "status": outbox.render(deps, coach, f"status.{status}", {}),

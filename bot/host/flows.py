@@ -18,7 +18,7 @@ from bot import outbox
 from bot.content.schedules import Schedules
 from bot.deps import Deps
 from bot.engine import runner
-from bot.engine.model import AnswerType, Flow, Option, StepKind
+from bot.engine.model import PAGE_LABELS, AnswerType, Flow, Option, StepKind
 from bot.host import sources
 from bot.host.actions import perform
 from bot.host.actions.questionnaire import NAVIGATION
@@ -37,6 +37,9 @@ from storage.times import from_db
 
 STALE = "stale"  # a press on a question that was answered
 CLOSED = "closed"  # a press on a question that expired, was closed or set aside
+# A press on an older page of the question still waiting (or on an older showing of it with
+# other buttons): it stands for nothing now, and the newest message is the one to use.
+OUTDATED = "outdated"
 # A question the person started (a command, a menu) and left this long is stale: a new
 # message is not read as its answer, and it is not asked again by itself.
 STALE_AFTER = timedelta(hours=12)
@@ -210,8 +213,9 @@ class FlowHost:
         index: int,
         message_id: int | None = None,
     ) -> str | None:
-        """A button press on `message_id`; STALE when its question was answered (or it is not
-        theirs), CLOSED when its question expired, was closed or set aside."""
+        """A button press (on the message `message_id`, when known); STALE when its question
+        was answered (or it is not theirs), CLOSED when its question expired, was closed or
+        set aside, OUTDATED when it is from an older page of the question still waiting."""
         run = await runs.get(conn, run_id)
         if run is None or run.person_id != person.id:
             return STALE
@@ -226,6 +230,8 @@ class FlowHost:
         if run.status != RunStatus.ACTIVE or flow is None:
             return STALE
         state = runner.RunState.from_json(run.state)
+        if state.asked <= seq < state.seq:
+            return OUTDATED
         if seq != state.seq or not 0 <= index < len(state.options):
             return STALE
         if not await self.still_matters(conn, run.flow_id, state.vars):
@@ -293,19 +299,21 @@ class FlowHost:
         run: Run,
         event: runner.Answer,
         option: Option | None,
-        pressed_on: int | None = None,
+        pressed: int | None = None,
     ) -> str | None:
         result = await self._advance(conn, person, flow, state, event)
         if any(isinstance(a, runner.Stale) for a in result.actions):
             return STALE
         accepted = any(isinstance(a, runner.Recorded) for a in result.actions)
-        # The message pressed on is this question's, even when a quick tap comes before
-        # its sending was recorded (the run would still name the previous question's).
-        shown = pressed_on or run.question_message_id
-        if accepted and shown and state.options:
+        # The message the question is on: the one pressed, when it was a press. (The run's
+        # question_message_id is recorded after sending, and a quick press can come first.)
+        shown_on = pressed if pressed is not None else run.question_message_id
+        if accepted and shown_on and state.options:
             label = self._label(person, option) if option else None
             buttons = [Button(chosen(label))] if label else []
-            await outbox.edit_buttons(conn, self.deps, person, shown, buttons)
+            await outbox.edit_buttons(conn, self.deps, person, shown_on, buttons)
+        elif shown_on and _shown_anew(result, state):
+            await outbox.edit_buttons(conn, self.deps, person, shown_on, [])  # a page turned
         await self.apply(conn, person, run.id, flow, result, scheduled=False, expires=None)
         return None
 
@@ -423,13 +431,15 @@ class FlowHost:
             Button(self._label(person, o), Press(run_id, ask.seq, i))
             for i, o in enumerate(ask.options)
         ]
+        turns = [o.value in PAGE_LABELS for o in ask.options]
         await outbox.message(
             conn,
             self.deps,
             person,
             person.address.id,
             text,
-            buttons=buttons,
+            buttons=[b for b, turn in zip(buttons, turns, strict=True) if not turn],
+            last_row=[b for b, turn in zip(buttons, turns, strict=True) if turn],
             unsolicited=scheduled,
             expires=expires,
             run_id=run_id,
@@ -459,6 +469,8 @@ class FlowHost:
             flow = self.deps.content.flows[suspended.flow_id]
             result = await self._advance(conn, person, flow, state, runner.Resume())
             run_id = suspended.id
+            if _shown_anew(result, state):  # its buttons changed while it waited
+                await self._close_keyboard(conn, person, suspended)
             await self.apply(conn, person, run_id, flow, result, scheduled=False, expires=None)
             return
         for run in await runs.queued(conn, person.id):
@@ -633,6 +645,14 @@ def _subject(schedules: Schedules, flow_id: str, vars: Mapping[str, Any]) -> str
 def _past(run: Run, now: datetime) -> bool:
     """Whether a run's question is past its expiry (scheduled questions have one)."""
     return run.expires_at is not None and run.expires_at <= now
+
+
+def _shown_anew(result: runner.Result, state: runner.RunState) -> bool:
+    """The waiting question is shown again with a new seq, unanswered: a page turn, or a
+    re-ask whose options changed. The old message's buttons then stand for nothing."""
+    return any(isinstance(a, runner.Ask) and a.seq != state.seq for a in result.actions) and (
+        not any(isinstance(a, runner.Recorded) for a in result.actions)
+    )
 
 
 def _answer_sources(flow: Flow) -> bool:

@@ -17,7 +17,7 @@ from bot import outbox
 from bot.deps import Deps
 from bot.host.actions.questionnaire import open_survey
 from bot.host.caseload import caseload_rows
-from bot.host.flows import CLOSED, STALE, FlowHost
+from bot.host.flows import CLOSED, OUTDATED, STALE, FlowHost
 from bot.host.invites import redeem
 from storage import inbound, runs, timers
 from storage import outbox as storage_outbox
@@ -310,26 +310,24 @@ class InboundService:
         if person.role == Role.PARTICIPANT and person.status in (Status.DECLINED,):
             await self._reply(conn, person, event, "not_allowed")
             return Outcome()
-        empty = await self._empty_source(conn, person, flow_id)
+        vars: dict[str, Any] = {}
+        if flow_id == "caseload":
+            vars = {"rows": await caseload_rows(conn, self.deps, person)}
+        empty = await self._empty_source(conn, person, flow_id, vars)
         if empty:
             await self._reply(conn, person, event, empty)
             return Outcome()
-        vars = {}
-        if flow_id == "caseload":
-            vars = {"rows": await caseload_rows(conn, self.deps, person)}
         await self.host.start(conn, person, flow_id, vars)
         return Outcome()
 
     async def _empty_source(
-        self, conn: aiosqlite.Connection, person: Person, flow_id: str
+        self, conn: aiosqlite.Connection, person: Person, flow_id: str, vars: dict[str, Any]
     ) -> str | None:
         """A coach flow that would offer nothing to pick says so instead of starting."""
         flow = self.deps.content.flows[flow_id]
-        sources = await self.host.sources(conn, person, flow)
-        if (
-            person.role == Role.COACH
-            and "participants" in flow.sources
-            and not sources.get("participants")
+        sources = await self.host.sources(conn, person, flow, vars=vars)
+        if person.role == Role.COACH and any(
+            name in flow.sources and not sources.get(name) for name in ("participants", "caseload")
         ):
             return "coach.no_participants"
         if "appointments" in flow.sources and not sources.get("appointments"):
@@ -346,19 +344,20 @@ class InboundService:
             return stale
         run_id, seq, index = event.press.run_id, event.press.seq, event.press.option
         result = await self.host.press(conn, person, run_id, seq, index, event.message_id)
-        if result == CLOSED:
+        if result in (CLOSED, OUTDATED):
             await log_event(
                 conn,
                 self.deps.clock.now(),
                 "stale_press",
                 person.id,
                 person.coach_id,
-                value="closed",
+                value=result,
                 ref=f"run:{run_id}",
             )
             if event.message_id is not None:  # its buttons must not look alive
                 await outbox.edit_buttons(conn, self.deps, person, event.message_id, [])
-            return Outcome(self._text(person, "stale.closed", event))
+            key = "stale.closed" if result == CLOSED else "stale.outdated"
+            return Outcome(self._text(person, key, event))
         if result == STALE:
             await log_event(
                 conn,

@@ -71,6 +71,14 @@ async def participants(a: Ask) -> Sequence[Option]:
     return [Option(str(p.id), text=p.name) for p in found]
 
 
+async def caseload(a: Ask) -> Sequence[Option]:
+    """The people of the /caseload overview in its order: the run's `rows`, taken once when
+    the overview opened, so that the lines and the buttons of a page name the same people
+    on every page turn."""
+    rows = a.known.get("rows") or []
+    return [Option(str(r["id"]), text=str(r["name"])) for r in rows]
+
+
 async def days(a: Ask) -> Sequence[Option]:
     content = a.deps.content
     found = upcoming_days(a.deps.clock.now(), content.schedules.appointment_days_ahead, content.tz)
@@ -156,6 +164,7 @@ async def coaches(a: Ask) -> Sequence[Option]:
 SOURCES: dict[str, Source] = {
     "languages": languages,
     "participants": participants,
+    "caseload": caseload,
     "days": days,
     "away_days": away_days,
     "times": times,

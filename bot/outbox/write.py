@@ -106,9 +106,12 @@ async def message(
     tag: str | None = None,
     qr: str | None = None,
     document: dict[str, Any] | None = None,
+    last_row: Sequence[Button] = (),
 ) -> int:
-    """Queue a text (with buttons, or as the caption of a QR picture or a document)."""
-    payload = Text(text, layout(buttons), qr, document)
+    """Queue a text (with buttons, or as the caption of a QR picture or a document).
+    `last_row` buttons share one row below the others (a list's "previous" and "next")."""
+    keyboard = layout(buttons) + ((tuple(last_row),) if last_row else ())
+    payload = Text(text, keyboard, qr, document)
     meta = Meta(unsolicited, due, expires, run_id, seq, about, tag)
     return await insert(conn, deps, person, chat_id, payload, meta)
 

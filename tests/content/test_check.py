@@ -104,6 +104,20 @@ CASES = {
         "unknown options_from 'rooms'",
         "options_from: rooms",
     ),
+    "page-not-a-whole-number": Break(
+        "flows/caseload.yaml",
+        "    page: 10\n",
+        "    page: ten\n",
+        "page must be a whole number ≥ 1",
+        "page: ten",
+    ),
+    "page-on-a-question-without-options-from": Break(
+        "flows/checkin.yaml",
+        "    answer: choice\n",
+        "    answer: choice\n    page: 4\n",
+        "only a choice with options_from can have pages",
+        "page: 4",
+    ),
     "schedule-bad-time": Break(
         "flows/schedules.yaml",
         '  start: "09:00"\n',

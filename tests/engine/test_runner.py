@@ -14,7 +14,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.engine.model import END, AnswerType, Flow, Option, Step, StepKind
+from bot.engine.model import (
+    END,
+    NEXT_PAGE,
+    PREVIOUS_PAGE,
+    AnswerType,
+    Flow,
+    Option,
+    Step,
+    StepKind,
+)
 from bot.engine.runner import (
     Answer,
     Ask,
@@ -400,6 +409,114 @@ def test_a_missing_source_leaves_only_the_static_options():
     assert [o.value for o in start(flow).actions[0].options] == ["nobody"]
 
 
+def test_a_reask_with_other_options_is_a_new_seq_so_an_old_button_cannot_mean_another():
+    flow = make_flow(ask("who", "choice", options_from="people", timeout=timedelta(hours=1)))
+    state = start(flow, sources=PEOPLE).state
+    # While it waited, "Aaron" came before Ada: the old button 0 (Ada) would now be Aaron.
+    grown = {"people": [Option("10", text="Aaron"), *PEOPLE["people"]]}
+    result = advance(flow, state, Resume(), grown)
+    assert trace(result) == ["ask who.q #2 again", "timer #2 1:00:00"]
+    assert advance(flow, result.state, Answer(seq=1, value="11"), grown).actions == (Stale(),)
+    assert result.state.asked == 1  # the same question, shown anew
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+def people(count: int) -> dict[str, list[Option]]:
+    return {"people": [Option(str(n), text=f"P{n}") for n in range(1, count + 1)]}
+
+
+PAGED = make_flow(
+    ask("who", "choice", options=["nobody"], options_from="people", page=3, next="q2"),
+    ask("q2", "yes_no"),
+)
+
+
+def shown(result: Result) -> list[str]:
+    asked = [a for a in result.actions if isinstance(a, Ask)]
+    return [o.value for o in asked[-1].options]
+
+
+def paging(result: Result) -> dict[str, object]:
+    asked = [a for a in result.actions if isinstance(a, Ask)][-1]
+    return {k: asked.vars[k] for k in ("page", "pages", "on_page")}
+
+
+def test_a_paged_question_shows_a_page_then_its_own_options_then_next():
+    result = start(PAGED, sources=people(7))
+    assert shown(result) == ["1", "2", "3", "nobody", NEXT_PAGE]
+    assert paging(result) == {"page": 1, "pages": 3, "on_page": ["1", "2", "3"]}
+    labels = [o.label for o in result.actions[0].options[-2:]]
+    assert labels == ["who.nobody", "page.next"]
+
+
+def test_turning_pages_asks_again_with_a_new_seq_and_keeps_where_it_was_first_asked():
+    src = people(7)
+    first = start(PAGED, sources=src)
+    second = advance(PAGED, first.state, press(first.state, NEXT_PAGE), src)
+    assert trace(second) == ["ask who.q #2"]  # not an answer: nothing recorded
+    assert shown(second) == ["4", "5", "6", "nobody", PREVIOUS_PAGE, NEXT_PAGE]
+    last = advance(PAGED, second.state, press(second.state, NEXT_PAGE), src)
+    assert shown(last) == ["7", "nobody", PREVIOUS_PAGE]
+    assert paging(last) == {"page": 3, "pages": 3, "on_page": ["7"]}
+    assert (last.state.seq, last.state.asked, last.state.page) == (3, 1, 2)
+    back = advance(PAGED, last.state, press(last.state, PREVIOUS_PAGE), src)
+    assert shown(back) == ["4", "5", "6", "nobody", PREVIOUS_PAGE, NEXT_PAGE]
+
+
+def test_an_answer_on_a_later_page_moves_on_and_the_next_question_starts_on_page_one():
+    src = people(7)
+    state = start(PAGED, sources=src).state
+    state = advance(PAGED, state, press(state, NEXT_PAGE), src).state
+    result = advance(PAGED, state, press(state, "5"), src)
+    assert trace(result) == ["recorded who='5'", "ask q2.q #3"]
+    assert (result.state.page, result.state.asked) == (0, 3)
+    assert "page" not in result.actions[-1].vars  # q2 has no pages
+
+
+def test_a_page_button_that_was_not_shown_is_an_invalid_answer():
+    src = people(3)  # one page: neither button
+    state = start(PAGED, sources=src).state
+    assert shown(start(PAGED, sources=src)) == ["1", "2", "3", "nobody"]
+    assert trace(advance(PAGED, state, press(state, NEXT_PAGE), src)) == [
+        "invalid who",
+        "ask who.q #1 again",
+    ]
+
+
+def test_an_empty_source_is_one_page_with_only_the_questions_own_options():
+    result = start(PAGED, sources=people(0))
+    assert shown(result) == ["nobody"]
+    assert paging(result) == {"page": 1, "pages": 1, "on_page": []}
+
+
+def test_a_shorter_list_after_an_interruption_shows_its_last_page():
+    state = start(PAGED, sources=people(7)).state
+    for _ in range(2):
+        state = advance(PAGED, state, press(state, NEXT_PAGE), people(7)).state
+    result = advance(PAGED, state, Resume(), people(5))  # two left while it waited
+    assert shown(result) == ["4", "5", "nobody", PREVIOUS_PAGE]
+    assert result.state.seq == 4  # other buttons than before: a new seq
+
+
+def test_a_resume_on_the_same_page_keeps_the_seq():
+    src = people(7)
+    state = start(PAGED, sources=src).state
+    state = advance(PAGED, state, press(state, NEXT_PAGE), src).state
+    result = advance(PAGED, state, Resume(), src)
+    assert trace(result) == ["ask who.q #2 again"]
+    assert shown(result) == ["4", "5", "6", "nobody", PREVIOUS_PAGE, NEXT_PAGE]
+
+
+def test_a_state_saved_before_pages_existed_loads_on_page_one_with_no_older_pages():
+    state = start(PAGED, sources=people(7)).state
+    saved = state.to_json()
+    del saved["page"], saved["asked"]
+    loaded = RunState.from_json(saved)
+    assert (loaded.page, loaded.asked, loaded.seq) == (0, 1, 1)
+
+
 # --- broken flows ----------------------------------------------------------------------------
 
 
@@ -437,6 +554,8 @@ states = st.builds(
     vars=st.dictionaries(st.text(max_size=8), json_value, max_size=4),
     options=st.lists(options, max_size=4).map(tuple),
     finished=st.booleans(),
+    page=st.integers(min_value=0, max_value=100),
+    asked=st.integers(min_value=0, max_value=10_000),
 )
 
 

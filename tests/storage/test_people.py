@@ -43,7 +43,49 @@ async def test_the_caseload_overview_skips_declined_people_and_shows_the_next_li
 
     lines = await people.caseload_overview(conn, coach, NOW)
 
-    assert [(x.person.id, x.next_appointment) for x in lines] == [(amir, None), (zeynep, later)]
+    # Amir stopped: after those still in their trajectory.
+    assert [(x.person.id, x.next_appointment) for x in lines] == [(zeynep, later), (amir, None)]
+
+
+async def test_the_caseload_puts_unreachable_and_quiet_people_first_then_by_name_ended_last(
+    conn: Conn,
+) -> None:
+    coach = await person(conn, "Sanne", role=Role.COACH)
+    quiet = {"silent_since": to_db(NOW - timedelta(days=20))}
+    ended = {"trajectory_end": to_db(NOW - timedelta(days=3))}
+    made = {
+        "bo": await person(conn, "bo", coach_id=coach),
+        "Zeynep quiet": await person(conn, "Zeynep", coach_id=coach, **quiet),
+        "Cem unreachable": await person(conn, "Cem", status=Status.UNREACHABLE, coach_id=coach),
+        "Ada invited": await person(conn, "Ada", status=Status.INVITED, coach_id=coach),
+        "Aziz quiet": await person(conn, "aziz", coach_id=coach, **quiet),
+        "Eva paused": await person(conn, "Eva", status=Status.PAUSED, coach_id=coach),
+        "Amir stopped": await person(conn, "Amir", status=Status.STOPPED, coach_id=coach),
+        "Ali ended": await person(conn, "Ali", coach_id=coach, **ended),
+        # Quiet but ended, or paused: not flagged (the overview shows 🏁 and ⏸️ for them).
+        "Dirk ended quiet": await person(conn, "Dirk", coach_id=coach, **ended, **quiet),
+        "Bram paused quiet": await person(
+            conn, "Bram", status=Status.PAUSED, coach_id=coach, **quiet
+        ),
+        "bo again": await person(conn, "bo", coach_id=coach),  # same name: by id
+    }
+    named = {v: k for k, v in made.items()}
+
+    lines = await people.caseload_overview(conn, coach, NOW)
+
+    assert [named[x.person.id] for x in lines] == [
+        "Aziz quiet",
+        "Cem unreachable",
+        "Zeynep quiet",
+        "Ada invited",
+        "bo",
+        "bo again",
+        "Bram paused quiet",
+        "Eva paused",
+        "Ali ended",
+        "Amir stopped",
+        "Dirk ended quiet",
+    ]
 
 
 async def test_participants_of_a_coach_are_all_of_them_whatever_their_status(conn: Conn) -> None:
