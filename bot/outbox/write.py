@@ -45,9 +45,21 @@ def layout(buttons: Sequence[Button]) -> Keyboard:
         numbers, extras = buttons[: len(SCALE_OPTIONS)], buttons[len(SCALE_OPTIONS) :]
         half = (len(numbers) + 1) // 2
         return _rows(numbers[:half], half) + _rows(numbers[half:], half) + _rows(extras, 2)
-    longest = max((graphemes(b.label) for b in buttons), default=0)
-    per_row = 6 if longest <= 3 else 4 if longest <= 6 else 2 if longest <= 14 else 1
-    return _rows(buttons, per_row)
+    # In order, as many to a row as its longest label allows: four moods two by two, then
+    # "not now" and a long "don't ask again" each on a row of their own.
+    rows: list[tuple[Button, ...]] = []
+    row: tuple[Button, ...] = ()
+    for button in buttons:
+        widened = (*row, button)
+        if row and len(widened) > _per_row(max(graphemes(b.label) for b in widened)):
+            rows.append(row)
+            widened = (button,)
+        row = widened
+    return (*rows, row) if row else tuple(rows)
+
+
+def _per_row(longest: int) -> int:
+    return 6 if longest <= 3 else 4 if longest <= 6 else 2 if longest <= 14 else 1
 
 
 def _rows(buttons: Sequence[Button], per_row: int) -> Keyboard:
