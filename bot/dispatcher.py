@@ -36,8 +36,9 @@ from bot.schedule import policy
 from bot.schedule.policy import Verdict
 from storage import outbox, people, runs
 from storage.events import log_event
-from storage.outbox import OutboxKind, OutboxRow, OutboxStatus
+from storage.outbox import OutboxKind, OutboxRow, OutboxStatus, Text
 from storage.people import Role, Status, by_id, update
+from storage.runs import RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -325,7 +326,10 @@ class Dispatcher:
         now = self.deps.clock.now()
         await outbox.record_sent(conn, now, row.id, message_id)
         if row.run_id is not None and row.seq is not None:
-            await runs.set_question_message(conn, row.run_id, message_id)
+            if await runs.question_is_current(conn, row.run_id, row.seq):
+                await runs.set_question_message(conn, row.run_id, message_id)
+            else:
+                await self._moved_on(conn, row, message_id)
         if row.kind == OutboxKind.MESSAGE:
             await log_event(
                 conn,
@@ -335,6 +339,21 @@ class Dispatcher:
                 value="unsolicited" if row.unsolicited else "reply",
                 ref=f"run:{row.run_id}" if row.run_id else None,
             )
+
+    async def _moved_on(self, conn: Any, row: OutboxRow, message_id: int) -> None:
+        """The question moved on while its message was in the air. Set aside, closed or
+        expired: its buttons must not look alive. (Answered by a press on this very
+        message: that press has put its ✅ there already.)"""
+        payload = row.payload
+        if row.run_id is None or not isinstance(payload, Text) or not payload.buttons:
+            return
+        run = await runs.get(conn, row.run_id)
+        gone = (RunStatus.SUSPENDED, RunStatus.CANCELLED, RunStatus.EXPIRED)
+        if run is None or run.status not in gone:
+            return
+        person = await by_id(conn, row.person_id)
+        if person is not None:
+            await write.edit_buttons(conn, self.deps, person, message_id, [])
 
     async def _failed(self, row: OutboxRow, err: SendError) -> None:
         now = self.deps.clock.now()

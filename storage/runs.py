@@ -137,8 +137,9 @@ async def finish(conn: Conn, now: datetime, run_id: int, status: RunStatus) -> N
     )
 
 
-async def set_question_message(conn: Conn, run_id: int, message_id: int) -> None:
-    """The message that shows the run's current question (its buttons get edited)."""
+async def set_question_message(conn: Conn, run_id: int, message_id: int | None) -> None:
+    """The message that shows the run's current question (its buttons get edited); None
+    while a new question is on its way."""
     await conn.execute("UPDATE runs SET question_message_id = ? WHERE id = ?", (message_id, run_id))
 
 

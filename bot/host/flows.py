@@ -351,6 +351,10 @@ class FlowHost:
         now = self.deps.clock.now()
         state = result.state
         await runs.save_state(conn, now, run_id, state.to_json())
+        if any(isinstance(a, runner.Ask) for a in result.actions):
+            # The message of the question asked now is not sent yet: until it is, no edit
+            # must reach the previous question's message.
+            await runs.set_question_message(conn, run_id, None)
         context = await self.context(conn, person)
         context.update(await self._about(conn, person, state.answers))
         finished: runner.Finished | None = None

@@ -125,11 +125,16 @@ async def scenario(tmp: Path, steps: list[tuple[str, object]]) -> None:
         # Up to the appointment: each reminder is delivered or has a reason.
         await walk(h, APPOINTMENT)
         status = await h.deps.db.scalar("SELECT status FROM people WHERE telegram_id = ?", (SARA,))
-        rows = await h.deps.db.fetchall(
-            "SELECT ref, status FROM timers WHERE ref LIKE 'appointment:%' AND ref NOT LIKE"
-            " '%attendance'"
+        # Replaced reminders (the participant could not come and picked a new time) are
+        # cancelled; the ones that stand are for the appointment's time now.
+        planned = await h.deps.db.fetchall(
+            "SELECT ref, status, due_at FROM timers WHERE ref LIKE 'appointment:%' AND ref NOT"
+            " LIKE '%attendance' AND status != 'cancelled' ORDER BY id"
         )
-        assert len(rows) == 2
+        rows = list({r["ref"]: r for r in planned}.values())  # the newest of each reminder
+        assert len(rows) == 2, [dict(r) for r in planned]
+        now = h.clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        rows = [r for r in rows if not (r["status"] == "pending" and r["due_at"] > now)]
         flows = {"day_before": "reminder_day_before", "two_hours_before": "reminder_soon"}
         # A press may have been "no reminders": the participant's own reason.
         by_choice = await h.deps.db.scalar(

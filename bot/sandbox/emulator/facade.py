@@ -418,7 +418,8 @@ class Emulator:
         """Make the next ``count`` calls of ``method`` (or ``"*"``) fail.
 
         kinds: "429" (with retry_after, default 1), "403", "500", "502", "400", "slow" (sleep
-        ``delay`` s, then answer), "drop" (close the connection unanswered, nothing happens),
+        ``delay`` s, then answer), "slow_after" (do the call at once, answer ``delay`` s
+        later), "drop" (close the connection unanswered, nothing happens),
         "drop_after" (do the call, then close the connection unanswered).
         """
         name = method if method == "*" else canonical(method) or method

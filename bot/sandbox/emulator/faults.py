@@ -9,7 +9,9 @@ from typing import Any
 
 from bot.sandbox.emulator.answers import ApiError
 
-FAULT_KINDS = frozenset({"400", "403", "429", "500", "502", "slow", "drop", "drop_after"})
+FAULT_KINDS = frozenset(
+    {"400", "403", "429", "500", "502", "slow", "slow_after", "drop", "drop_after"}
+)
 _FAULT_TEXTS = {
     "400": "Bad Request: injected fault",
     "403": "Forbidden: bot was blocked by the user",
@@ -30,7 +32,7 @@ class Fault:
     description: str | None = None
 
     def error(self) -> ApiError:
-        """The answer of an error fault (not "slow", "drop" or "drop_after")."""
+        """The answer of an error fault (not "slow", "slow_after", "drop" or "drop_after")."""
         if self.kind == "429":
             retry = self.retry_after if self.retry_after is not None else 1
             text = self.description or f"Too Many Requests: retry after {retry}"

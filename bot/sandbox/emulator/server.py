@@ -94,7 +94,7 @@ class BotApi:
             self._drop(request)
         if fault is not None and fault.kind == "slow":
             await asyncio.sleep(fault.delay or 0.0)
-        if fault is not None and fault.kind not in ("slow", "drop_after"):
+        if fault is not None and fault.kind not in ("slow", "slow_after", "drop_after"):
             error = fault.error()
             self._log(name, values, error, fault=fault.kind)
             await self._round_trip.travel()
@@ -103,6 +103,9 @@ class BotApi:
         if fault is not None and fault.kind == "drop_after":
             entry["fault"] = "drop_after"
             self._drop(request)
+        if fault is not None and fault.kind == "slow_after":
+            entry["fault"] = "slow_after"
+            await asyncio.sleep(fault.delay or 0.0)  # done at once, answered late
         await self._round_trip.travel()  # the answer on its way back
         return web.json_response(body, status=status)
 
