@@ -63,14 +63,19 @@ def _date(ctx: Context, value: Any, fmt: str = "EEEE d MMMM") -> str:
     return format_date(_when(value, ctx).date(), fmt, locale=ctx.get("_locale", "nl_NL"))
 
 
+# The 24-hour clock in every language: the coach sees 14:30, so does the participant.
+# Babel's "short" time is 12-hour in Arabic, Somali and Tigrinya ("2:30 م").
+CLOCK = "HH:mm"
+
+
 @pass_context
-def _time(ctx: Context, value: Any, fmt: str = "short") -> str:
+def _time(ctx: Context, value: Any, fmt: str = CLOCK) -> str:
     when = _when(value, ctx)
     return format_time(when, fmt, tzinfo=when.tzinfo, locale=ctx.get("_locale", "nl_NL"))
 
 
 @pass_context
-def _datetime(ctx: Context, value: Any, fmt: str = "EEEE d MMMM HH:mm") -> str:
+def _datetime(ctx: Context, value: Any, fmt: str = f"EEEE d MMMM {CLOCK}") -> str:
     when = _when(value, ctx)
     return format_datetime(when, fmt, tzinfo=when.tzinfo, locale=ctx.get("_locale", "nl_NL"))
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from babel.dates import format_date, format_datetime
 
+from bot.content.catalog import CLOCK
 from bot.deps import Deps
 from bot.engine.model import Option
 from bot.schedule.timing import upcoming_days
@@ -47,7 +48,7 @@ class Ask:
 
     def when_label(self, when: datetime) -> str:
         return format_datetime(
-            when, "EEE d MMM HH:mm", tzinfo=self.deps.content.tz, locale=self.locale
+            when, f"EEE d MMM {CLOCK}", tzinfo=self.deps.content.tz, locale=self.locale
         )
 
 
