@@ -123,6 +123,7 @@ HOST_KEYS = frozenset(
         "cmd.pause",
         "cmd.stop",
         "cmd.coach",
+        "cmd.survey",
     }
 )
 # Flows the host starts by name.
