@@ -88,8 +88,8 @@ def test_a_host_message_gets_what_the_host_passes(tmp_path: Path) -> None:
         tmp_path,
         Break(
             "messages/tr.yaml",
-            '  relay.from_coach: "💬 Koçun {{ coach }}:"\n',
-            '  relay.from_coach: "💬 {{ name }}, koçun {{ coach }} ({{ until }}):"\n',
+            '  relay.from_coach: "💬 Koçunuz {{ coach }}:"\n',
+            '  relay.from_coach: "💬 {{ name }}, koçunuz {{ coach }} ({{ until }}):"\n',
             "",
             "relay.from_coach:",
         ),
