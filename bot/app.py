@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-PARTICIPANT_MENU = ("help", "coach", "language", "pause", "stop")
+PARTICIPANT_MENU = ("help", "coach", "survey", "language", "pause", "stop")
 PLAN_EVERY = 6 * 3600  # seconds; planning is idempotent, this only catches up
 STARTUP_TIMEOUT = 60.0  # seconds start-up keeps trying a Bot API that fails for now
 CHECKPOINT_EVERY = 3600.0  # seconds between WAL checkpoints (and at a clean stop)

@@ -125,6 +125,7 @@ HOST_KEYS = frozenset(
         "decline.restarted.checkin",
         "decline.restarted.reminder",
         "decline.restarted.nudge",
+        "cmd.survey",
     }
 )
 # Flows the host starts by name.
@@ -199,7 +200,7 @@ def check_content(directory: Path, *, full: bool = False) -> tuple[Content | Non
     flowset = load_flows(flows_dir, problems)
     catalogs = load_catalogs(messages_dir, problems)
     schedules = load_schedules(flows_dir, problems)
-    places = load_places(flows_dir, problems)
+    places = load_places(flows_dir, problems, examples=full)
     _flow_rules(flowset, problems)
     _check_keys(flowset, catalogs, problems)
     check_texts(flowset.flows, catalogs, schedules, problems, full=full)
@@ -233,6 +234,14 @@ def load_content(directory: Path) -> Content:
     errors = [p for p in problems if not p.warning]
     if errors:
         log.warning("%d content problem(s); run `coachbot check` for details", len(errors))
+    examples = [p.id for p in content.places if p.example]
+    if examples:
+        # Participants see these addresses as they are: a coordinator must replace them.
+        log.warning(
+            "meeting places %s in flows/places.yaml are examples, not real addresses; "
+            "replace them (see `coachbot check`)",
+            ", ".join(examples),
+        )
     return content
 
 

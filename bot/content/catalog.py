@@ -8,12 +8,15 @@ safe generic sentence goes out: never a blank message, never a crash.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes, pass_context
 from jinja2.runtime import Context
@@ -58,21 +61,43 @@ def _when(value: Any, ctx: Context) -> datetime:
     return when.astimezone(tz)
 
 
+# Languages that write month names in full. Persian uses the Afghan (Dari) month names
+# (`locale: fa_AF`: جنوری, مارچ, اگست, close to the Dutch januari, maart, augustus that
+# Iranian and Afghan readers in the Netherlands both see on their letters); CLDR's Dari
+# abbreviations (جنو, جول, دسم) are not in use, so "MMM" becomes "MMMM" there.
+FULL_MONTHS = frozenset({"fa"})
+_SHORT_MONTH = re.compile(r"(?<!M)MMM(?!M)")
+
+
+@lru_cache(maxsize=64)
+def date_pattern(fmt: str, locale: str) -> str:
+    """`fmt` as the language writes it: "d MMM" → "d MMMM" for Persian, else unchanged."""
+    if Locale.parse(locale).language in FULL_MONTHS:
+        return _SHORT_MONTH.sub("MMMM", fmt)
+    return fmt
+
+
 @pass_context
 def _date(ctx: Context, value: Any, fmt: str = "EEEE d MMMM") -> str:
-    return format_date(_when(value, ctx).date(), fmt, locale=ctx.get("_locale", "nl_NL"))
+    locale = ctx.get("_locale", "nl_NL")
+    return format_date(_when(value, ctx).date(), date_pattern(fmt, locale), locale=locale)
+
+
+# The 24-hour clock in every language: the coach sees 14:30, so does the participant.
+# Babel's "short" time is 12-hour in Arabic, Somali and Tigrinya ("2:30 م").
+CLOCK = "HH:mm"
 
 
 @pass_context
-def _time(ctx: Context, value: Any, fmt: str = "short") -> str:
+def _time(ctx: Context, value: Any, fmt: str = CLOCK) -> str:
     when = _when(value, ctx)
     return format_time(when, fmt, tzinfo=when.tzinfo, locale=ctx.get("_locale", "nl_NL"))
 
 
 @pass_context
-def _datetime(ctx: Context, value: Any, fmt: str = "EEEE d MMMM HH:mm") -> str:
-    when = _when(value, ctx)
-    return format_datetime(when, fmt, tzinfo=when.tzinfo, locale=ctx.get("_locale", "nl_NL"))
+def _datetime(ctx: Context, value: Any, fmt: str = f"EEEE d MMMM {CLOCK}") -> str:
+    when, locale = _when(value, ctx), ctx.get("_locale", "nl_NL")
+    return format_datetime(when, date_pattern(fmt, locale), tzinfo=when.tzinfo, locale=locale)
 
 
 def make_environment() -> SandboxedEnvironment:

@@ -182,6 +182,7 @@ class Place(_Strict):
     id: str
     name: str
     address: str
+    example: bool = False  # shipped as an example: a coordinator replaces it before use
 
 
 def _validated(model: type[_Strict], path: Path, data: Any, problems: list[Problem]) -> Any:
@@ -205,7 +206,8 @@ def load_schedules(directory: Path, problems: list[Problem]) -> Schedules | None
     return None if data is None else _validated(Schedules, path, data, problems)
 
 
-def load_places(directory: Path, problems: list[Problem]) -> list[Place]:
+def load_places(directory: Path, problems: list[Problem], *, examples: bool = False) -> list[Place]:
+    """The meeting places; with `examples`, a warning for each one marked `example: true`."""
     path = directory / "places.yaml"
     if not path.exists():
         return []
@@ -216,11 +218,24 @@ def load_places(directory: Path, problems: list[Problem]) -> list[Place]:
         problems.append(Problem(str(path), 1, "places.yaml needs a list under `places:`"))
         return []
     places = []
+    lines: dict[str, int] = {}
     for i, item in enumerate(data["places"]):
         before = len(problems)
         place = _validated(Place, path, item, problems)
         if place is not None and len(problems) == before:
             places.append(place)
+            lines[place.id] = line_of(data, "places", i)
         elif len(problems) > before:
             problems[-1] = Problem(str(path), line_of(data, "places", i), problems[-1].message)
+    if examples:
+        problems.extend(
+            Problem.warn(
+                str(path),
+                lines[p.id],
+                f"place {p.id!r} is an example ({p.address}): put in the real name and "
+                "address, then remove `example: true`",
+            )
+            for p in places
+            if p.example
+        )
     return places

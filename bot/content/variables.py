@@ -161,6 +161,7 @@ HOST_VARS: dict[str, frozenset[str]] = {
     "cmd.pause": _NOTHING,
     "cmd.stop": _NOTHING,
     "cmd.coach": _NOTHING,
+    "cmd.survey": _NOTHING,
     # A flow's text that the host sends too (pause_participant: the coach ended a pause).
     "pause.resumed": _SAY | {"coach"},
 }

@@ -39,6 +39,7 @@ from bot.engine.model import (
     Step,
     StepKind,
 )
+from bot.engine.numbers import read_integer
 
 MAX_STEPS_PER_EVENT = 100  # a guard against say/do cycles in a broken flow
 
@@ -237,13 +238,13 @@ def parse_answer(step: Step, shown: Sequence[Option], event: Answer) -> Any:
         if event.value is not None:
             return event.value if event.value in values else None
         if event.text is not None and kind == AnswerType.SCALE:
-            cleaned = event.text.strip()
-            return cleaned if cleaned in SCALE_OPTIONS else None
+            # A typed "7", "۷" (Persian) or "٧" (Arabic) is the button 7.
+            typed = read_integer(event.text)
+            return str(typed) if typed is not None and str(typed) in SCALE_OPTIONS else None
         return None
     if kind == AnswerType.NUMBER:
-        try:
-            number = int((event.text or event.value or "").strip())
-        except ValueError:
+        number = read_integer(event.text or event.value or "")
+        if number is None:
             return None
         if step.minimum is not None and number < step.minimum:
             return None

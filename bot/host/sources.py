@@ -13,6 +13,7 @@ from typing import Any
 
 from babel.dates import format_date, format_datetime
 
+from bot.content.catalog import CLOCK, date_pattern
 from bot.deps import Deps
 from bot.engine.model import Option
 from bot.schedule.timing import upcoming_days
@@ -43,11 +44,14 @@ class Ask:
         return catalogs.by_code[catalogs.pick(self.person.language)].locale
 
     def day_label(self, when: Any) -> str:
-        return format_date(when, "EEE d MMM", locale=self.locale)
+        return format_date(when, date_pattern("EEE d MMM", self.locale), locale=self.locale)
 
     def when_label(self, when: datetime) -> str:
         return format_datetime(
-            when, "EEE d MMM HH:mm", tzinfo=self.deps.content.tz, locale=self.locale
+            when,
+            date_pattern(f"EEE d MMM {CLOCK}", self.locale),
+            tzinfo=self.deps.content.tz,
+            locale=self.locale,
         )
 
 

@@ -92,10 +92,18 @@ async def test_blocked_participant_is_marked_unreachable_and_the_coach_told(
 
 async def test_commands_are_described_in_each_language(harness: Harness) -> None:
     h = harness
-    for code in ("nl", "en", "tr", "ar", None):
+    for code in ("nl", "en", "tr", "ar", "fa", "so", "ti", None):
         commands = h.emu.commands(language_code=code)
-        assert [c["command"] for c in commands] == ["help", "coach", "language", "pause", "stop"]
+        assert [c["command"] for c in commands] == [
+            "help",
+            "coach",
+            "survey",
+            "language",
+            "pause",
+            "stop",
+        ]
     assert h.emu.commands(language_code="en")[1]["description"] == "Ask my coach to contact me"
+    assert h.emu.commands(language_code="tr")[2]["description"] == "Anketi doldur"
     assert h.emu.commands(language_code=None) == h.emu.commands(language_code="nl")
 
 
