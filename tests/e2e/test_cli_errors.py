@@ -446,7 +446,8 @@ def test_the_sandbox_uses_the_database_given_even_when_it_has_the_default_name(
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=30)
     assert "(database coachbot.sqlite3)" in running, running
-    assert code == 0
+    assert process.stderr is not None
+    assert code == 0, process.stderr.read()[-2000:]  # why it did not stop cleanly
     assert (tmp_path / "coachbot.sqlite3").exists()
 
 
